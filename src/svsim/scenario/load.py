@@ -1,0 +1,131 @@
+"""Loading a scenario: read, follow `extends`, merge, validate everything, apply interventions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+from .errors import Problem, ScenarioError
+from .interventions import apply_interventions, parse_interventions
+from .model import Scenario
+from .schema import SCHEMA
+from .spec import check_value
+from .targets import parse_targets, parse_uncertainty
+from .tree import Leaf, load_tree, merge, override_tree
+from .validate import Resolver, Where
+from .yamlio import Located
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load and validate a scenario file; raise ScenarioError listing every problem found."""
+    path = Path(path)
+    tree, files = load_tree(path)
+    if overrides:
+        tree = merge(tree, override_tree(list(overrides)))
+    shown = str(path)
+    top = Where(shown, None)
+    if "remove_interventions" in tree:
+        raise ScenarioError([Problem(shown, "remove_interventions", "only a scenario that 'extends' another can "
+                                     "remove interventions", tree.line_of("remove_interventions"))])
+
+    # Pass 1: the dates that bound everything else.
+    first = Resolver(window=None)
+    first.node(SCHEMA.fields["horizon"], tree.get("horizon"), "horizon", _where(tree, "horizon", top))
+    start_state = tree.get("start_state")
+    census = start_state.get("census_date") if isinstance(start_state, Located) else None
+    if census is not None:
+        first.node(SCHEMA.fields["start_state"].fields["census_date"], census, "start_state.census_date",
+                   _where(start_state, "census_date", top))
+    if first.problems:
+        raise ScenarioError(first.problems)
+    start, end = first.params["horizon.start"].first, first.params["horizon.end"].first
+    census_date = first.params["start_state.census_date"].first if census is not None else start
+    problems: list[Problem] = []
+    if end <= start:
+        problems.append(Problem(shown, "horizon.end", f"horizon.end {end} must be after horizon.start {start}",
+                                _line(tree, "horizon")))
+    if census_date > start:
+        problems.append(Problem(shown, "start_state.census_date",
+                                f"the census date {census_date} must be on or before horizon.start {start}",
+                                _line(tree, "start_state")))
+    if problems:
+        raise ScenarioError(problems)
+
+    # Pass 2: everything, with dates checked against the simulated period.
+    window = (census_date, end)
+    r = Resolver(window)
+    r.node(SCHEMA, tree, "", top)
+    customs = r.customs
+    targets, p = parse_targets(*customs.get("targets", (None, top)), (start, end))
+    r.problems.extend(p)
+    uncertainty, p = parse_uncertainty(*customs.get("uncertainty", (None, top)), r.specs)
+    r.problems.extend(p)
+    items, where = customs.get("interventions", (None, top))
+    interventions, p = parse_interventions(items.value if isinstance(items, Leaf) else items, where, r.specs, window)
+    r.problems.extend(p)
+    if not r.problems:
+        _check_after_interventions(r, interventions)
+    if r.problems:
+        raise ScenarioError(r.problems)
+
+    meta = r.params
+    text = lambda key: meta[key].first  # noqa: E731
+    return Scenario(
+        name=text("name"), title=text("title"), council=text("council"), description=text("description"),
+        files=tuple((_display(f), _sha256(f)) for f in files),
+        start=start, end=end, census_date=census_date,
+        base_params=MappingProxyType(dict(r.params)), specs=MappingProxyType(dict(r.specs)),
+        targets=targets, interventions=tuple(interventions), uncertainty=tuple(uncertainty),
+        sources=MappingProxyType(dict(r.sources)), units=MappingProxyType(dict(r.units)),
+    )
+
+
+def _check_after_interventions(r: Resolver, interventions: list) -> None:
+    """Values pushed out of range by interventions (a probability above 1, shares off 1) are errors too."""
+    if not interventions:
+        return
+    after = apply_interventions(r.params, r.specs, interventions)
+    touched: dict[str, list[str]] = {}
+    for iv in interventions:
+        for c in iv.changes:
+            touched.setdefault(c.path, []).append(iv.name)
+    for path, names in touched.items():
+        spec = r.specs[path]
+        for d, v in zip(after[path].dates, after[path].values, strict=True):
+            _, expected = check_value(spec.kind, v, spec.choices)
+            if expected:
+                iv = next(i for i in interventions if i.name == names[0])
+                r.problems.append(Problem(iv.file, f"interventions[{names[0]}]",
+                                          f"makes {path} {v!r} on {d.isoformat()}: expected {expected}", iv.line))
+                break
+    before = r.params
+    r.params = dict(after)
+    for group, (spec, where) in r.groups.items():
+        if spec.total and any(p.startswith(group + ".") for p in touched):
+            names = sorted({n for p, ns in touched.items() if p.startswith(group + ".") for n in ns})
+            r.check_total(spec, group, where, because=f" after intervention {', '.join(names)}")
+    r.params = before
+
+
+def _where(node: Located, key: str, fallback: Where) -> Where:
+    return Where(node.file_of(key), node.line_of(key)) if isinstance(node, Located) and key in node else fallback
+
+
+def _line(node: Located, key: str) -> int | None:
+    return node.line_of(key) if isinstance(node, Located) else None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+__all__ = ["load_scenario", "ScenarioError"]

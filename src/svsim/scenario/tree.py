@@ -1,0 +1,196 @@
+"""Scenario files as trees: reading, `extends` chains and deep merge, with provenance kept on every leaf.
+
+A *leaf* is anything that is replaced whole when a child scenario overrides it: a plain value, a list, a
+mapping of dates to values, or a `{value: ..., source: ...}` block. Metadata on a block (source, unit,
+note) is pushed down to every leaf inside it, so a child that overrides one leaf does not inherit a
+citation that no longer applies. Other mappings merge key by key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem, ScenarioError
+from .yamlio import Located, parse_yaml, read_yaml
+
+META_KEYS = ("source", "unit", "note")
+MAX_EXTENDS_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A value with where it came from and, optionally, its cited source."""
+
+    value: Any
+    file: str
+    line: int | None
+    source: str | None = None
+    unit: str | None = None
+    note: str | None = None
+
+
+def _is_dated(mapping: dict) -> bool:
+    return bool(mapping) and all(isinstance(k, dt.date) for k in mapping)
+
+
+def _is_wrapper(mapping: dict) -> bool:
+    return "value" in mapping and all(k == "value" or k in META_KEYS for k in mapping)
+
+
+def to_tree(data: Any, file: str, line: int | None = None, meta: dict | None = None) -> Any:
+    """Turn parsed YAML into containers (Located) and Leafs."""
+    meta = meta or {}
+    if isinstance(data, Located) and _is_wrapper(data):
+        inner_meta = {**meta, **{k: data[k] for k in META_KEYS if k in data}}
+        return to_tree(data["value"], file, data.line_of("value"), inner_meta)
+    if isinstance(data, Located) and not _is_dated(data):
+        out = Located()
+        out.file, out.line = data.file or file, data.line
+        for key, value in data.items():
+            out[key] = to_tree(value, data.file_of(key), data.line_of(key), meta)
+            out.key_lines[key] = data.line_of(key)
+            out.key_files[key] = data.file_of(key)
+        return out
+    return Leaf(data, file, line, **{k: (str(v) if v is not None else None) for k, v in meta.items()})
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Deep merge: containers merge key by key, anything else in `over` replaces `base`."""
+    if not (isinstance(base, Located) and isinstance(over, Located)):
+        return over
+    out = Located()
+    out.file, out.line = over.file, over.line
+    for src in (base, over):
+        for key in src:
+            out.key_lines[key] = src.line_of(key)
+            out.key_files[key] = src.file_of(key)
+    for key in base:
+        out[key] = base[key]
+    for key in over:
+        out[key] = merge(base[key], over[key]) if key in base else over[key]
+    return out
+
+
+def _merge_scenarios(base: Located, over: Located) -> Located:
+    """Merge a child scenario over its parent; interventions merge by name, `remove_interventions` drops."""
+    problems: list[Problem] = []
+    inherited = _intervention_items(base.get("interventions"))
+    removals = over.get("remove_interventions")
+    if removals is not None:
+        names = removals.value if isinstance(removals, Leaf) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.append(Problem(over.file_of("remove_interventions"), "remove_interventions",
+                                    "expected a list of intervention names", over.line_of("remove_interventions")))
+        else:
+            known = {_item_name(i) for i in inherited}
+            for n in names:
+                if n not in known:
+                    problems.append(Problem(
+                        over.file_of("remove_interventions"), "remove_interventions",
+                        f"no inherited intervention is named '{n}' (inherited: {', '.join(sorted(known)) or 'none'})",
+                        over.line_of("remove_interventions")))
+            inherited = [i for i in inherited if _item_name(i) not in names]
+    if problems:
+        raise ScenarioError(problems)
+    own = _intervention_items(over.get("interventions"))
+    own_names = {_item_name(i) for i in own}
+    combined = [i for i in inherited if _item_name(i) not in own_names] + own
+
+    child = Located(over)
+    child.file, child.line = over.file, over.line
+    child.key_lines, child.key_files = dict(over.key_lines), dict(over.key_files)
+    child.pop("remove_interventions", None)
+    child.pop("interventions", None)
+    merged = merge(base, child)
+    merged.pop("extends", None)
+    if combined or "interventions" in base or "interventions" in over:
+        src = over if "interventions" in over else base
+        merged["interventions"] = Leaf(combined, src.file_of("interventions"), src.line_of("interventions"))
+        merged.key_lines["interventions"] = src.line_of("interventions")
+        merged.key_files["interventions"] = src.file_of("interventions")
+    return merged
+
+
+def _intervention_items(node: Any) -> list:
+    if isinstance(node, Leaf) and isinstance(node.value, list):
+        return list(node.value)
+    return []
+
+
+def _item_name(item: Any) -> Any:
+    return item.get("name") if isinstance(item, dict) else None
+
+
+def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[Path]]:
+    """Read a scenario and everything it extends; return the merged tree and the files read (root first)."""
+    path = path.resolve() if _chain else path
+    shown = str(path) if not _chain else _display(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(_display(p) for p in (*_chain, resolved))
+        raise ScenarioError([Problem(shown, "extends", f"'extends' makes a cycle: {cycle}")])
+    if len(_chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError([Problem(shown, "extends", f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} files")])
+    data = read_yaml(path, shown)
+    if not isinstance(data, Located):
+        raise ScenarioError([Problem(shown, "", "a scenario file must be a mapping of keys to values (got "
+                                     f"{type(data).__name__ if data is not None else 'an empty file'})")])
+    tree = to_tree(data, shown)
+    parent = tree.get("extends")
+    if parent is None:
+        return tree, [resolved]
+    if not isinstance(parent, Leaf) or not isinstance(parent.value, str) or not parent.value.strip():
+        raise ScenarioError([Problem(shown, "extends", "expected the path of a scenario file", tree.line_of("extends"))])
+    parent_path = resolved.parent / parent.value
+    if not parent_path.exists():
+        raise ScenarioError([Problem(shown, "extends", f"the file it extends does not exist: {parent.value} "
+                                     f"(looked for {parent_path})", tree.line_of("extends"))])
+    base, files = load_tree(parent_path, (*_chain, resolved))
+    return _merge_scenarios(base, tree), [*files, resolved]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def override_tree(assignments: list[str]) -> Located:
+    """Build a tree from command-line `PATH=VALUE` overrides (VALUE read as YAML)."""
+    problems: list[Problem] = []
+    root = Located()
+    root.file = "--set"
+    for text in assignments:
+        path, sep, raw = text.partition("=")
+        path = path.strip()
+        if not sep or not path:
+            problems.append(Problem("--set", text, "expected PATH=VALUE, e.g. assessment.vacancy_rate=0.1"))
+            continue
+        try:
+            value = parse_yaml(raw, f"--set {path}")
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        node = root
+        keys = path.split(".")
+        for key in keys[:-1]:
+            key = _key(key)
+            child = node.get(key)
+            if not isinstance(child, Located):
+                child = Located()
+                child.file = "--set"
+                node[key] = child
+            node = child
+        node[_key(keys[-1])] = to_tree(value, "--set") if isinstance(value, Located) else Leaf(value, "--set", None)
+    if problems:
+        raise ScenarioError(problems)
+    return root
+
+
+def _key(text: str) -> Any:
+    """Path segments that are whole numbers address integer keys (single years of age)."""
+    return int(text) if text.isdigit() else text
