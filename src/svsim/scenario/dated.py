@@ -36,15 +36,17 @@ class Series:
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[dt.date, Any]]) -> Series:
-        """Build from (date, value) pairs, dropping repeats of the previous value."""
+        """Build from (date, value) pairs, dropping repeats of the previous value (of two pairs on one date,
+        the later wins)."""
+        last: dict[dt.date, Any] = {}
+        for d, v in pairs:
+            last[d] = v
         dates: list[dt.date] = []
         values: list[Any] = []
-        for d, v in sorted(pairs, key=lambda p: p[0]):
-            if dates and d == dates[-1]:
-                values[-1] = v
-            elif not values or v != values[-1]:
+        for d in sorted(last):
+            if not values or last[d] != values[-1]:
                 dates.append(d)
-                values.append(v)
+                values.append(last[d])
         return cls(tuple(dates), tuple(values))
 
     @property

@@ -9,11 +9,14 @@ Semantics (also in the README):
   applies from `start + (k-1) months`, k = 1..n, so the full change holds from `start + (n-1) months`.
 - Two interventions that change the same parameter over overlapping dates are an error unless both give
   `order:`; then they apply in ascending order, each to the result of the one before.
+- A ramp between 'unlimited' and a number has no middle: the value stays as it was until the ramp's last
+  step, when the full change applies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +24,12 @@ from typing import Any
 from .dated import Series
 from .errors import Problem
 from .schema import CHANGE_OPS, INTERVENTION_KEYS
-from .spec import NUMERIC_KINDS, Param, check_value
+from .spec import NUMERIC_KINDS, Param, check_value, finite_number
 from .validate import Where, suggest
 from .yamlio import Located
 
 END_OF_TIME = dt.date(9999, 12, 31)
+MAX_RAMP_MONTHS = 600
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Intervention:
 def add_months(day: dt.date, months: int) -> dt.date:
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     last = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30,
             31, 31, 30, 31, 30, 31][month - 1]
     return dt.date(year, month, min(day.day, last))
@@ -81,27 +87,29 @@ def parse_interventions(
             continue
         here = Where(item.file or where.file, item.line)
         start_count = len(problems)
+        name = item.get("name")
+        named = isinstance(name, str) and bool(name.strip())
+        if named:
+            path = f"interventions[{name}]"
 
         def bad(key: str, message: str, _item: Located = item, _path: str = path) -> None:
             problems.append(Problem(_item.file_of(key) or where.file, f"{_path}.{key}" if key else _path, message,
                                     _item.line_of(key)))
 
+        if not named:
+            bad("name", "every intervention needs a name (text)")
+            name = f"#{i}"
+        elif name in seen:
+            bad("name", f"two interventions are named '{name}' (the first on line {seen[name]})")
+        else:
+            seen[name] = item.line_of("name")
         for key in item:
             if key not in INTERVENTION_KEYS:
                 bad(key, f"unknown key '{key}': {suggest(key, list(INTERVENTION_KEYS))}")
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            bad("name", "every intervention needs a name (text)")
-            name = f"#{i}"
-        else:
-            path = f"interventions[{name}]"
-            if name in seen:
-                bad("name", f"two interventions are named '{name}' (the first on line {seen[name]})")
-            seen[name] = item.line_of("name")
         condition = item.get("condition")
         if condition is not None and (isinstance(condition, bool) or not isinstance(condition, int)
                                       or not 1 <= condition <= 9):
-            bad("condition", f"expected a Safety Valve condition number from 1 to 9, got {condition!r}")
+            bad("condition", f"expected a Safety Valve condition number from 1 to 9, got {_shown(condition)}")
         start, end = item.get("start"), item.get("end")
         lo, hi = window
         for key, d in (("start", start), ("end", end)):
@@ -109,18 +117,18 @@ def parse_interventions(
                 if key == "start":
                     bad("start", "missing required key 'start': the date the intervention takes effect")
                 continue
-            if not isinstance(d, dt.date) or isinstance(d, dt.datetime):
-                bad(key, f"expected an ISO date like 2023-09-01, got {d!r}")
+            if not _is_date(d):
+                bad(key, f"expected an ISO date like 2023-09-01, got {_shown(d)}")
             elif not lo <= d <= hi:
                 bad(key, f"date {d.isoformat()} is outside the simulated period {lo.isoformat()} to {hi.isoformat()}")
-        if isinstance(start, dt.date) and isinstance(end, dt.date) and end <= start:
+        if _is_date(start) and _is_date(end) and end <= start:
             bad("end", f"end {end.isoformat()} must be after start {start.isoformat()}")
         ramp = item.get("ramp_months", 0)
-        if isinstance(ramp, bool) or not isinstance(ramp, int) or ramp < 0:
-            bad("ramp_months", f"expected a whole number of months of at least 0, got {ramp!r}")
+        if isinstance(ramp, bool) or not isinstance(ramp, int) or not 0 <= ramp <= MAX_RAMP_MONTHS:
+            bad("ramp_months", f"expected a whole number of months from 0 to {MAX_RAMP_MONTHS}, got {_shown(ramp)}")
         order = item.get("order")
         if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
-            bad("order", f"expected a whole number, got {order!r}")
+            bad("order", f"expected a whole number, got {_shown(order)}")
         for key in ("description", "source"):
             if key in item and not isinstance(item[key], str):
                 bad(key, "expected text")
@@ -146,6 +154,7 @@ def _parse_changes(item: Located, path: str, specs: Mapping[str, Param], ramp: A
                                 item.line_of("changes")))
         return []
     out = []
+    changed: dict[str, Any] = {}  # leaf -> the target that changed it
     for target, op_map in changes.items():
         line = changes.line_of(target)
         cpath = f"{path}.changes.{target}"
@@ -161,6 +170,12 @@ def _parse_changes(item: Located, path: str, specs: Mapping[str, Param], ramp: A
         if op not in CHANGE_OPS:
             problems.append(Problem(file, cpath, f"unknown change '{op}': {suggest(op, list(CHANGE_OPS))}", line))
             continue
+        twice = [leaf for leaf in leaves if leaf in changed]
+        if twice:
+            problems.append(Problem(file, cpath, f"changes {twice[0]} again (already changed by '{changed[twice[0]]}' "
+                                                 "in this intervention): change each parameter once", line))
+            continue
+        changed.update((leaf, target) for leaf in leaves)
         for leaf in leaves:
             spec = specs[leaf]
             if not spec.dated:
@@ -174,17 +189,30 @@ def _parse_changes(item: Located, path: str, specs: Mapping[str, Param], ramp: A
             if op == "set":
                 _, expected = check_value(spec.kind, amount, spec.choices)
                 if expected:
-                    problems.append(Problem(file, cpath, f"set: expected {expected}, got {amount!r}", line))
+                    problems.append(Problem(file, cpath, f"set: expected {expected}, got {_shown(amount)}", line))
                     break
                 if not numeric and isinstance(ramp, int) and ramp > 0:
                     problems.append(Problem(file, cpath, "a ramp cannot phase in a non-numeric value", line))
                     break
-            elif isinstance(amount, bool) or not isinstance(amount, int | float):
-                problems.append(Problem(file, cpath, f"{op}: expected a number, got {amount!r}", line))
+            elif finite_number(amount) is None:
+                problems.append(Problem(file, cpath, f"{op}: expected a number, got {_shown(amount)}", line))
                 break
             out.append(Change(leaf, op, check_value(spec.kind, amount, spec.choices)[0] if op == "set" else
-                              float(amount), line))
+                              finite_number(amount), line))
     return out
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _leaves_under(target: str, specs: Mapping[str, Param]) -> list[str]:
@@ -249,14 +277,19 @@ def apply_interventions(
             before = out[change.path]
             numeric = specs[change.path].kind in NUMERIC_KINDS
 
-            def value(day: dt.date, v: Any, _c: Change = change, _numeric: bool = numeric) -> Any:
-                w = _weight_at(steps, day)
+            def value(day: dt.date, v: Any, _c: Change = change, _numeric: bool = numeric,
+                      _steps: list = steps) -> Any:
+                w = _weight_at(_steps, day)
                 if w == 0.0:
                     return v
                 target = {"set": lambda x: _c.amount, "multiply": lambda x: x * _c.amount,
                           "add": lambda x: x + _c.amount}[_c.op](v)
-                if not _numeric or w == 1.0:
+                if not _numeric or w == 1.0 or target == v:
                     return target
+                # Part way through a ramp. Phasing between 'unlimited' and a number has no middle: the
+                # value stays where it was until the change is complete.
+                if math.isinf(v) or math.isinf(target):
+                    return v
                 return v + w * (target - v)
 
             out[change.path] = before.combine([d for d, _ in steps], value)

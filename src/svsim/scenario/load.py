@@ -14,7 +14,7 @@ from .schema import SCHEMA
 from .spec import check_value
 from .targets import parse_targets, parse_uncertainty
 from .tree import Leaf, load_tree, merge, override_tree
-from .validate import Resolver, Where
+from .validate import Resolver, Where, schema_leaves
 from .yamlio import Located
 
 
@@ -56,6 +56,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     # Pass 2: everything, with dates checked against the simulated period.
     window = (census_date, end)
     r = Resolver(window)
+    r.specs.update(schema_leaves(SCHEMA))  # every known path, so a bad value is not also reported as unknown
     r.node(SCHEMA, tree, "", top)
     customs = r.customs
     targets, p = parse_targets(*customs.get("targets", (None, top)), (start, end))
@@ -91,21 +92,28 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
     for iv in interventions:
         for c in iv.changes:
             touched.setdefault(c.path, []).append(iv.name)
+    by_name = {iv.name: iv for iv in interventions}
     for path, names in touched.items():
         spec = r.specs[path]
         for d, v in zip(after[path].dates, after[path].values, strict=True):
             _, expected = check_value(spec.kind, v, spec.choices)
             if expected:
-                iv = next(i for i in interventions if i.name == names[0])
-                r.problems.append(Problem(iv.file, f"interventions[{names[0]}]",
-                                          f"makes {path} {v!r} on {d.isoformat()}: expected {expected}", iv.line))
+                # Blame the last intervention in force on that date (the one whose change produced the value).
+                culprit = [n for n in names if by_name[n].start <= d < by_name[n].until] or names
+                iv = by_name[culprit[-1]]
+                shown = f"{v:.6g}" if isinstance(v, float) else repr(v)
+                r.problems.append(Problem(iv.file, f"interventions[{iv.name}]",
+                                          f"makes {path} {shown} on {d.isoformat()}: expected {expected}", iv.line))
                 break
     before = r.params
     r.params = dict(after)
-    for group, (spec, where) in r.groups.items():
+    for group, (spec, _where) in r.groups.items():
         if spec.total and any(p.startswith(group + ".") for p in touched):
-            names = sorted({n for p, ns in touched.items() if p.startswith(group + ".") for n in ns})
-            r.check_total(spec, group, where, because=f" after intervention {', '.join(names)}")
+            names = [n for p, ns in touched.items() if p.startswith(group + ".") for n in ns]
+            names = list(dict.fromkeys(names))
+            iv = by_name[names[-1]]
+            r.check_total(spec, group, Where(iv.file, iv.line),
+                          because=f" after intervention {', '.join(sorted(names))}")
     r.params = before
 
 

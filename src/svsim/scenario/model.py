@@ -17,6 +17,9 @@ from .interventions import Intervention, apply_interventions
 from .spec import Param
 from .targets import Targets, Uncertain
 
+LABELS = ("name", "title", "council", "description")
+"""Text that names and describes a scenario without changing what it models."""
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -75,7 +78,7 @@ class Scenario:
     # ---- variants -------------------------------------------------------------------------------------------
     def with_interventions(self, names: Iterable[str]) -> Scenario:
         """The same scenario with only the named interventions (in their declared order)."""
-        wanted = set(names)
+        wanted = {names} if isinstance(names, str) else set(names)
         unknown = wanted - {iv.name for iv in self.interventions}
         if unknown:
             raise KeyError(f"no intervention named {', '.join(sorted(unknown))}")
@@ -126,8 +129,13 @@ class Scenario:
 
     @cached_property
     def fingerprint(self) -> str:
-        """sha256 of the resolved model inputs: equal fingerprints mean equal inputs."""
+        """sha256 of the resolved model inputs: equal fingerprints mean equal inputs.
+
+        Labels (name, title, council, description), sources and file names are not model inputs and are left out.
+        """
         data = self.to_dict()
-        data.pop("name"), data.pop("title"), data.pop("council")
+        for label in LABELS:
+            data.pop(label, None)
+            data["parameters"].pop(label, None)
         text = yaml.safe_dump(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()

@@ -77,7 +77,9 @@ SCHEMA = Section(
         "demand": Section(
             {
                 "request_rate_per_10k_0_18": Param(
-                    RATE, "requests for an EHC needs assessment a year per 10,000 residents aged 0-18", unit="per 10k a year"
+                    RATE,
+                    "requests for an EHC needs assessment a year per 10,000 residents aged 0-18",
+                    unit="per 10k a year",
                 ),
                 "request_age_shares": ByKey(
                     AGES, prob("share of requests for children of this academic age", 0.0), total="one"

@@ -73,25 +73,39 @@ def check_value(kind: str, value: Any, choices: tuple[str, ...] = ()) -> tuple[A
         return UNLIMITED, None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None, EXPECTED[kind]
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None, EXPECTED[kind]
     if math.isnan(v) or (math.isinf(v) and kind != CAPACITY):
         return None, EXPECTED[kind]
-    ok = {
-        PROBABILITY: 0.0 <= v <= 1.0,
-        COUNT: v >= 0,
-        CAPACITY: v >= 0,
-        RATE: v >= 0,
-        DURATION: v >= 0,
-        MONEY: v >= 0,
-        SIGNED_MONEY: True,
-        UPLIFT: v > -1,
-        WEIGHT: v >= 0,
-        REAL: True,
-        INTEGER: v >= 0 and v == int(v),
+    rule = {
+        PROBABILITY: lambda: 0.0 <= v <= 1.0,
+        COUNT: lambda: v >= 0,
+        CAPACITY: lambda: v >= 0,
+        RATE: lambda: v >= 0,
+        DURATION: lambda: v >= 0,
+        MONEY: lambda: v >= 0,
+        SIGNED_MONEY: lambda: True,
+        UPLIFT: lambda: v > -1,
+        WEIGHT: lambda: v >= 0,
+        REAL: lambda: True,
+        INTEGER: lambda: v >= 0 and v == int(v),
     }[kind]
-    if not ok:
+    if not rule():
         return None, EXPECTED[kind]
     return (int(v) if kind == INTEGER else v), None
+
+
+def finite_number(value: Any) -> float | None:
+    """The value as a float if it is a finite number (not a bool, text, NaN or infinity), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        v = float(value)
+    except OverflowError:
+        return None
+    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True)

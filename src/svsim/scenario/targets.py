@@ -9,7 +9,7 @@ from typing import Any
 from ..domain import AGE_BANDS, financial_year_of, parse_financial_year
 from .errors import Problem
 from .schema import DISTRIBUTIONS, KPIS, UNCERTAINTY_APPLY
-from .spec import NUMERIC_KINDS, Param
+from .spec import NUMERIC_KINDS, Param, finite_number
 from .tree import Leaf
 from .validate import Where, suggest
 from .yamlio import Located
@@ -40,10 +40,19 @@ class Uncertain:
 
 
 def _number(leaf: Any) -> float | None:
-    v = leaf.value if isinstance(leaf, Leaf) else leaf
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    return float(v)
+    return finite_number(leaf.value if isinstance(leaf, Leaf) else leaf)
+
+
+def _shown(leaf: Any) -> str:
+    """A short description of a bad value for a message."""
+    if isinstance(leaf, Leaf):
+        leaf = leaf.value
+    if isinstance(leaf, dict):
+        return "a mapping"
+    if isinstance(leaf, list):
+        return "a list"
+    text = repr(leaf)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _loc(node: Located, key: Any, fallback: Where) -> tuple[str, int | None]:
@@ -89,7 +98,7 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
                 fy = fy_key(sv, key, path)
                 value = _number(leaf)
                 if value is None:
-                    bad(sv, key, path, f"expected an amount in £m, got {leaf.value!r}")
+                    bad(sv, key, path, f"expected an amount in £m, got {_shown(leaf)}")
                 elif fy is not None:
                     profile[fy] = value
                     if isinstance(leaf, Leaf) and leaf.source:
@@ -104,7 +113,8 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
         else:
             for year, bands in ehcp.items():
                 path = f"targets.ehcp_plan_by_age_band.{year}"
-                if isinstance(year, bool) or not isinstance(year, int) or not horizon[0].year <= year <= horizon[1].year:
+                in_horizon = isinstance(year, int) and horizon[0].year <= year <= horizon[1].year
+                if isinstance(year, bool) or not in_horizon:
                     bad(ehcp, year, path, f"expected a January census year within the horizon, got {year!r}")
                     continue
                 if not isinstance(bands, Located):
@@ -114,9 +124,10 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
                 for band, leaf in bands.items():
                     value = _number(leaf)
                     if band not in AGE_BANDS:
-                        bad(bands, band, f"{path}.{band}", f"unknown age band '{band}': {suggest(band, list(AGE_BANDS))}")
+                        bad(bands, band, f"{path}.{band}",
+                            f"unknown age band '{band}': {suggest(band, list(AGE_BANDS))}")
                     elif value is None or value < 0:
-                        bad(bands, band, f"{path}.{band}", f"expected a number of plans, got {getattr(leaf, 'value', leaf)!r}")
+                        bad(bands, band, f"{path}.{band}", f"expected a number of plans, got {_shown(leaf)}")
                     else:
                         row[band] = value
                         if isinstance(leaf, Leaf) and leaf.source:
@@ -143,7 +154,7 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
                     value = _number(leaf)
                     if value is None or value < 0 or (name.endswith("_share") and value > 1):
                         what = "a share between 0 and 1" if name.endswith("_share") else "a number of at least 0"
-                        bad(years, key, f"{path}.{key}", f"expected {what}, got {getattr(leaf, 'value', leaf)!r}")
+                        bad(years, key, f"{path}.{key}", f"expected {what}, got {_shown(leaf)}")
                     elif fy is not None:
                         row[fy] = value
                         if isinstance(leaf, Leaf) and leaf.source:
@@ -159,7 +170,8 @@ def parse_uncertainty(node: Any, where: Where, specs: dict[str, Param]) -> tuple
     if node is None:
         return out, problems
     if not isinstance(node, Located):
-        return out, [Problem(where.file, "uncertainty", "expected parameter paths, each with a distribution", where.line)]
+        return out, [Problem(where.file, "uncertainty", "expected parameter paths, each with a distribution",
+                             where.line)]
     for path, body in node.items():
         file, line = _loc(node, path, where)
         here = f"uncertainty.{path}"
@@ -176,14 +188,15 @@ def parse_uncertainty(node: Any, where: Where, specs: dict[str, Param]) -> tuple
             continue
         raw = {k: (v.value if isinstance(v, Leaf) else v) for k, v in body.items()}
         dist = raw.get("distribution")
-        if dist not in DISTRIBUTIONS:
+        if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
             problems.append(Problem(file, f"{here}.distribution",
-                                    f"expected one of {', '.join(DISTRIBUTIONS)}, got {dist!r}", body.line_of("distribution")))
+                                    f"expected one of {', '.join(DISTRIBUTIONS)}, got {_shown(dist)}",
+                                    body.line_of("distribution")))
             continue
         apply = raw.get("apply", "multiply")
-        if apply not in UNCERTAINTY_APPLY:
+        if not isinstance(apply, str) or apply not in UNCERTAINTY_APPLY:
             problems.append(Problem(file, f"{here}.apply", f"expected one of {', '.join(UNCERTAINTY_APPLY)}, "
-                                    f"got {apply!r}", body.line_of("apply")))
+                                    f"got {_shown(apply)}", body.line_of("apply")))
             continue
         allowed = {"distribution", "apply", "source", "note", *DISTRIBUTIONS[dist]}
         args: dict[str, float] = {}
@@ -194,31 +207,31 @@ def parse_uncertainty(node: Any, where: Where, specs: dict[str, Param]) -> tuple
                                         f"{suggest(key, sorted(allowed))}", body.line_of(key)))
                 ok = False
         for arg in DISTRIBUTIONS[dist]:
-            v = raw.get(arg)
-            if isinstance(v, bool) or not isinstance(v, int | float):
+            v = finite_number(raw.get(arg))
+            if v is None:
                 problems.append(Problem(file, f"{here}.{arg}", f"a {dist} distribution needs '{arg}' (a number)",
                                         body.line_of(arg)))
                 ok = False
             else:
-                args[arg] = float(v)
+                args[arg] = v
         if ok:
-            message = _check_distribution(dist, args)
-            if message:
-                problems.append(Problem(file, here, message, line))
+            bad_arg = _check_distribution(dist, args)
+            if bad_arg:
+                arg, message = bad_arg
+                problems.append(Problem(file, f"{here}.{arg}", f"{dist} distribution: {message}",
+                                        body.line_of(arg)))
             else:
                 out.append(Uncertain(str(path), dist, args, apply, leaves))
     return out, problems
 
 
-def _check_distribution(dist: str, a: dict[str, float]) -> str | None:
-    if dist == "normal" and a["sd"] <= 0:
-        return "sd must be greater than 0"
-    if dist == "lognormal" and (a["median"] <= 0 or a["sigma"] <= 0):
-        return "median and sigma must be greater than 0"
-    if dist == "triangular" and not a["low"] <= a["mode"] <= a["high"] or dist == "triangular" and a["low"] == a["high"]:
-        return "needs low <= mode <= high with low < high"
+def _check_distribution(dist: str, a: dict[str, float]) -> tuple[str, str] | None:
+    """(argument, what is wrong with it) or None."""
+    for arg in {"normal": ("sd",), "lognormal": ("median", "sigma"), "beta": ("alpha", "beta")}.get(dist, ()):
+        if a[arg] <= 0:
+            return arg, f"{arg} must be greater than 0, got {a[arg]:g}"
+    if dist == "triangular" and not (a["low"] <= a["mode"] <= a["high"] and a["low"] < a["high"]):
+        return "mode", f"needs low <= mode <= high with low < high, got {a['low']:g}, {a['mode']:g}, {a['high']:g}"
     if dist == "uniform" and a["low"] >= a["high"]:
-        return "needs low < high"
-    if dist == "beta" and (a["alpha"] <= 0 or a["beta"] <= 0):
-        return "alpha and beta must be greater than 0"
+        return "high", f"needs low < high, got {a['low']:g} and {a['high']:g}"
     return None

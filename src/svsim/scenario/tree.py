@@ -85,7 +85,7 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
             problems.append(Problem(over.file_of("remove_interventions"), "remove_interventions",
                                     "expected a list of intervention names", over.line_of("remove_interventions")))
         else:
-            known = {_item_name(i) for i in inherited}
+            known = {n for n in map(_item_name, inherited) if n is not None}
             for n in names:
                 if n not in known:
                     problems.append(Problem(
@@ -96,8 +96,15 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
     if problems:
         raise ScenarioError(problems)
     own = _intervention_items(over.get("interventions"))
-    own_names = {_item_name(i) for i in own}
-    combined = [i for i in inherited if _item_name(i) not in own_names] + own
+    # An intervention with an inherited name replaces it where it stood; new ones follow.
+    own_by_name = {_item_name(i): i for i in own if _item_name(i) is not None}
+    combined, placed = [], set()
+    for item in inherited:
+        replacement = own_by_name.get(_item_name(item))
+        if replacement is not None:
+            placed.add(id(replacement))
+        combined.append(item if replacement is None else replacement)
+    combined += [i for i in own if id(i) not in placed]
 
     child = Located(over)
     child.file, child.line = over.file, over.line
@@ -106,7 +113,12 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
     child.pop("interventions", None)
     merged = merge(base, child)
     merged.pop("extends", None)
-    if combined or "interventions" in base or "interventions" in over:
+    own_node = over.get("interventions")
+    if "interventions" in over and not (isinstance(own_node, Leaf) and isinstance(own_node.value, list | None)):
+        merged["interventions"] = own_node  # not a list: kept as written, so that validation reports it
+        merged.key_lines["interventions"] = over.line_of("interventions")
+        merged.key_files["interventions"] = over.file_of("interventions")
+    elif combined or "interventions" in base or "interventions" in over:
         src = over if "interventions" in over else base
         merged["interventions"] = Leaf(combined, src.file_of("interventions"), src.line_of("interventions"))
         merged.key_lines["interventions"] = src.line_of("interventions")
@@ -120,8 +132,9 @@ def _intervention_items(node: Any) -> list:
     return []
 
 
-def _item_name(item: Any) -> Any:
-    return item.get("name") if isinstance(item, dict) else None
+def _item_name(item: Any) -> str | None:
+    name = item.get("name") if isinstance(item, dict) else None
+    return name if isinstance(name, str) else None  # anything else is reported when the list is validated
 
 
 def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[Path]]:
@@ -129,11 +142,6 @@ def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[
     path = path.resolve() if _chain else path
     shown = str(path) if not _chain else _display(path)
     resolved = path.resolve()
-    if resolved in _chain:
-        cycle = " -> ".join(_display(p) for p in (*_chain, resolved))
-        raise ScenarioError([Problem(shown, "extends", f"'extends' makes a cycle: {cycle}")])
-    if len(_chain) > MAX_EXTENDS_DEPTH:
-        raise ScenarioError([Problem(shown, "extends", f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} files")])
     data = read_yaml(path, shown)
     if not isinstance(data, Located):
         raise ScenarioError([Problem(shown, "", "a scenario file must be a mapping of keys to values (got "
@@ -143,12 +151,27 @@ def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[
     if parent is None:
         return tree, [resolved]
     if not isinstance(parent, Leaf) or not isinstance(parent.value, str) or not parent.value.strip():
-        raise ScenarioError([Problem(shown, "extends", "expected the path of a scenario file", tree.line_of("extends"))])
+        raise ScenarioError([Problem(shown, "extends", "expected the path of a scenario file",
+                                     tree.line_of("extends"))])
     parent_path = resolved.parent / parent.value
-    if not parent_path.exists():
+    line = tree.line_of("extends")
+    try:
+        exists, is_file = parent_path.exists(), parent_path.is_file()
+    except (OSError, ValueError):  # a name the system cannot look up (too long, a NUL byte)
+        exists = is_file = False
+    if not exists:
         raise ScenarioError([Problem(shown, "extends", f"the file it extends does not exist: {parent.value} "
-                                     f"(looked for {parent_path})", tree.line_of("extends"))])
-    base, files = load_tree(parent_path, (*_chain, resolved))
+                                     f"(looked for {parent_path})", line)])
+    if not is_file:
+        raise ScenarioError([Problem(shown, "extends", f"'{parent.value}' is not a file ({parent_path})", line)])
+    chain = (*_chain, resolved)
+    if parent_path.resolve() in chain:
+        cycle = " -> ".join(_display(p) for p in (*chain, parent_path.resolve()))
+        raise ScenarioError([Problem(shown, "extends", f"'extends' makes a cycle: {cycle}", line)])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError([Problem(shown, "extends", f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} files",
+                                     line)])
+    base, files = load_tree(parent_path, chain)
     return _merge_scenarios(base, tree), [*files, resolved]
 
 

@@ -88,6 +88,7 @@ class Resolver:
     def missing(self, spec: Any, path: str, where: Where) -> None:
         """Fill defaults for an absent node, or report what is required."""
         if isinstance(spec, Param):
+            self.specs[path] = spec
             if spec.default is REQUIRED:
                 self.problem(where, path, f"missing required key '{path.rsplit('.', 1)[-1]}': {spec.doc}")
             else:
@@ -150,8 +151,9 @@ class Resolver:
                 return
 
     def param(self, spec: Param, value: Any, path: str, where: Where) -> None:
+        self.specs[path] = spec  # known even when its value is wrong, so that other references to it resolve
         if isinstance(value, Located):
-            bad = [k for k in value if isinstance(k, str) and k[:2].isdigit() and "-" in k]
+            bad = [k for k in value if _looks_like_a_date(k)]
             if bad:
                 self.problem(Where(value.file_of(bad[0]), value.line_of(bad[0])), path,
                              f"'{bad[0]}' is not a valid ISO date (expected YYYY-MM-DD, e.g. 2023-09-01)")
@@ -175,7 +177,7 @@ class Resolver:
                     continue
                 clean, expected = check_value(spec.kind, v, spec.choices)
                 if expected:
-                    self.problem(where, f"{path} ({d.isoformat()})", f"expected {expected}, got {v!r}", line)
+                    self.problem(where, f"{path} ({d.isoformat()})", f"expected {expected}, got {_kind_of(v)}", line)
                     continue
                 pairs.append((d, clean))
             if len(pairs) == len(raw):
@@ -186,7 +188,7 @@ class Resolver:
             return
         clean, expected = check_value(spec.kind, raw, spec.choices)
         if expected:
-            self.problem(where, path, f"expected {expected}, got {raw!r}")
+            self.problem(where, path, f"expected {expected}, got {_kind_of(raw)}")
             return
         if spec.kind == DATE and not spec.dated and path.startswith("interventions"):
             self.in_window(clean, path, where)
@@ -217,6 +219,20 @@ class Resolver:
             self.units[path] = unit
 
 
+def schema_leaves(spec: Any, path: str = "") -> dict[str, Param]:
+    """Every parameter path the schema defines (groups with free names, such as budget lines, have none)."""
+    out: dict[str, Param] = {}
+    if isinstance(spec, Param):
+        out[path] = spec
+    elif isinstance(spec, Section):
+        for key, sub in spec.fields.items():
+            out.update(schema_leaves(sub, join(path, key)))
+    elif isinstance(spec, ByKey) and spec.keys is not None:
+        for key in spec.keys:
+            out.update(schema_leaves(spec.item, join(path, key)))
+    return out
+
+
 def _has_required(spec: Any) -> bool:
     if isinstance(spec, Param):
         return spec.default is REQUIRED
@@ -231,13 +247,27 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, Leaf):
         value = value.value
     if isinstance(value, dict):
-        return "a mapping"
+        return "dated values" if _is_dated_dict(value) else "a mapping"
     if isinstance(value, list):
         return "a list"
     if value is None:
         return "nothing (an empty value)"
-    return f"{value!r}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _looks_like_a_date(key: Any) -> bool:
+    """A key meant as a date but not written as one YAML reads as a date (2023-9-1, 01/09/2023, 2023)."""
+    if isinstance(key, dt.date):
+        return False
+    if isinstance(key, int) and not isinstance(key, bool):
+        return True
+    return isinstance(key, str) and key[:1].isdigit()
+
+
+def _is_dated_dict(value: dict) -> bool:
+    return bool(value) and all(isinstance(k, dt.date) for k in value)
 
 
 NON_NUMERIC = (CHOICE, TEXT, DATE)
-__all__ = ["Resolver", "Where", "suggest", "join", "SUM_TOLERANCE", "CAPACITY", "NON_NUMERIC"]
+__all__ = ["Resolver", "Where", "schema_leaves", "suggest", "join", "SUM_TOLERANCE", "CAPACITY", "NON_NUMERIC"]
