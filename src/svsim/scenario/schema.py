@@ -78,7 +78,8 @@ SCHEMA = Section(
             {
                 "request_rate_per_10k_0_18": Param(
                     RATE,
-                    "requests for an EHC needs assessment a year per 10,000 residents aged 0-18",
+                    "first requests for an EHC needs assessment a year per 10,000 residents aged 0-18 (repeat "
+                    "requests after a refusal come from decision.rerequest_probability)",
                     unit="per 10k a year",
                 ),
                 "request_age_shares": ByKey(
