@@ -1,0 +1,130 @@
+"""Replication results and the run's tables, from hand-made Histories (no engine)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from svsim.experiment.replications import ReplicationResult, run_replications, summarise
+from svsim.experiment.synthetic import history_from_stays
+from svsim.model.history import BAND_INDEX, SETTING_INDEX
+from svsim.outputs.tables import (
+    census_table,
+    deficit_table,
+    kpi_table,
+    placements_table,
+    replications_table,
+    spend_table,
+)
+from svsim.scenario import load_scenario
+
+BASE = Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml"
+
+
+@pytest.fixture(scope="module")
+def kent():
+    return load_scenario(BASE)
+
+
+def constant_caseload(scenario, extra: int = 0) -> np.ndarray:
+    counts = np.zeros((7, 5), dtype=np.int32)
+    s, b = SETTING_INDEX, BAND_INDEX
+    counts[s["mainstream"], b["age_5_10"]] = 4000 + extra
+    counts[s["special"], b["age_11_15"]] = 6000
+    counts[s["independent"], b["age_11_15"]] = 1500
+    counts[s["post16"], b["age_16_19"]] = 3300
+    return counts
+
+
+def fake_replicate(scenario, seed: int, replication: int) -> ReplicationResult:
+    """A 'replication' whose mainstream caseload grows with the replication index: deterministic and instant."""
+    h = history_from_stays(scenario.census_date, scenario.end, base=constant_caseload(scenario, 500 * replication),
+                           seed=seed, replication=replication)
+    return summarise(h, scenario)
+
+
+@pytest.fixture(scope="module")
+def results(kent):
+    return run_replications(kent, 3, seed=7, replicate=fake_replicate)
+
+
+def test_results_are_picklable_and_seeded(results):
+    assert [(r.seed, r.replication) for r in results] == [(7, 0), (7, 1), (7, 2)]
+    again = pickle.loads(pickle.dumps(results[1]))
+    assert again.money == results[1].money
+    assert np.array_equal(again.census[2023], results[1].census[2023])
+
+
+def test_summarise_needs_whole_years(kent):
+    h = history_from_stays(kent.census_date, dt.date(2027, 12, 31))
+    with pytest.raises(ValueError, match="2027"):
+        summarise(h, kent)
+
+
+def test_deficit_table_columns_and_medians(kent, results):
+    df = deficit_table(kent, results)
+    assert list(df["financial_year"]) == ["2022-23", "2023-24", "2024-25", "2025-26", "2026-27", "2027-28"]
+    for col in ("hnb_income_gbp_m", "hnb_spend_gbp_m", "in_year_deficit_gbp_m", "accumulated_deficit_gbp_m",
+                "accumulated_deficit_gbp_m_p10", "accumulated_deficit_gbp_m_p90", "p_within_profile",
+                "sv_profile_gbp_m", "variance_gbp_m", "rag", "accumulated_deficit_net_of_dfe_gbp_m"):
+        assert col in df.columns
+    median = [r.money[0].accumulated_deficit_gbp_m for r in results][1]  # replications rise with the index
+    assert df["accumulated_deficit_gbp_m"][0] == pytest.approx(median)
+    assert (df["variance_gbp_m"] == df["accumulated_deficit_gbp_m"] - df["sv_profile_gbp_m"]).all()
+    assert df["sv_profile_gbp_m"][0] == 129.7
+    assert set(df["rag"]) <= {"GREEN", "AMBER", "RED"}
+    assert df["accumulated_deficit_net_of_dfe_gbp_m"][5] == pytest.approx(df["accumulated_deficit_gbp_m"][5]
+                                                                          - 6 * 23.33)
+
+
+def test_deficit_table_single_replication_has_no_quantiles(kent, results):
+    df = deficit_table(kent, results[:1])
+    assert "p_within_profile" not in df.columns and "accumulated_deficit_gbp_m_p10" not in df.columns
+
+
+def test_census_table_has_plan_rows(kent, results):
+    df = census_table(kent, results)
+    assert {"census_year", "age_band", "setting", "ehcps", "plan_ehcps"} <= set(df.columns)
+    row = df[(df.census_year == 2023) & (df.age_band == "under_5") & (df.setting == "all")].iloc[0]
+    assert row.plan_ehcps == 531
+    total = df[(df.census_year == 2023) & (df.age_band == "all")].iloc[0]
+    assert total.plan_ehcps == 19228
+    assert total.ehcps == 4500 + 6000 + 1500 + 3300  # median replication
+    assert sorted(df.census_year.unique()) == [2022, 2023, 2024, 2025, 2026, 2027, 2028]
+
+
+def test_kpi_table(kent, results):
+    df = kpi_table(kent, results)
+    assert {"financial_year", "kpi", "condition", "value", "target", "rag", "measured"} <= set(df.columns)
+    row = df[(df.kpi == "school_age_mainstream_share") & (df.financial_year == "2023-24")].iloc[0]
+    assert row.value == pytest.approx(4500 / (4500 + 6000 + 1500))
+    assert row.target == 0.42 and row.rag == "RED" and row.condition == 1  # 0.375 is more than 5% short
+
+
+def test_spend_table_adds_up(kent, results):
+    df = spend_table(kent, results[:1])
+    year = df[df.financial_year == "2023-24"]
+    parts = year[year.kind != "total"]["spend_gbp_m"].sum()
+    assert parts == pytest.approx(year[year.kind == "total"]["spend_gbp_m"].iloc[0])
+    special = year[year.line == "special"].iloc[0]
+    assert special.average_plans == pytest.approx(6000)
+    assert special.cost_per_plan_gbp == pytest.approx(22800 * 1.043)
+
+
+def test_placements_table(results):
+    df = placements_table(results)
+    assert df.columns[0] == "date" and df["date"].iloc[0] == "2022-01-20"
+    assert df["special"].iloc[-1] == 6000
+
+
+def test_replications_table_is_tidy(kent, results):
+    df = replications_table(results)
+    assert list(df.columns) == ["replication", "seed", "financial_year", "measure", "value"]
+    acc = df[(df.measure == "accumulated_deficit_gbp_m") & (df.financial_year == "2022-23")]
+    assert list(acc.replication) == [0, 1, 2]
+    assert list(acc.value) == [r.money[0].accumulated_deficit_gbp_m for r in results]
+    assert df.groupby(["replication", "financial_year", "measure"]).size().max() == 1
