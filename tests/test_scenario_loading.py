@@ -273,3 +273,13 @@ def test_base_interventions_and_targets_have_sources() -> None:
     assert [iv.name for iv in s.interventions if not iv.source.strip()] == []
     assert {"sv_profile_gbp_m", "ehcp_plan_by_age_band"} <= set(s.targets.sources)
     assert {f"kpis.{k}" for k in s.targets.kpis} <= set(s.targets.sources)
+
+
+def test_scenario_pickles_for_worker_processes():
+    import pickle
+
+    scenario = load_scenario(BASE)
+    copy = pickle.loads(pickle.dumps(scenario))
+    assert copy.fingerprint == scenario.fingerprint
+    assert dict(copy.params) == dict(scenario.params)
+    assert copy.interventions == scenario.interventions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -41,6 +42,14 @@ class Scenario:
     uncertainty: tuple[Uncertain, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple:
+        """Pickle as plain dicts (mapping proxies cannot be pickled), so scenarios travel to worker processes."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name, value in fields.items():
+            if isinstance(value, MappingProxyType):
+                fields[name] = dict(value)
+        return (_rebuild, (fields,))
 
     @cached_property
     def params(self) -> Mapping[str, Series]:
@@ -139,3 +148,9 @@ class Scenario:
             data["parameters"].pop(label, None)
         text = yaml.safe_dump(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _rebuild(fields: dict[str, Any]) -> Scenario:
+    for name in ("base_params", "specs", "sources", "units"):
+        fields[name] = MappingProxyType(fields[name])
+    return Scenario(**fields)
