@@ -17,7 +17,9 @@ AGE_BAND_LABELS: dict[str, str] = {
     "age_20_25": "Age 20 to 25",
 }
 AGES: tuple[int, ...] = tuple(range(0, 26))
-_BAND_BOUNDS = {"under_5": (0, 4), "age_5_10": (5, 10), "age_11_15": (11, 15), "age_16_19": (16, 19), "age_20_25": (20, 25)}
+_BAND_BOUNDS = {
+    "under_5": (0, 4), "age_5_10": (5, 10), "age_11_15": (11, 15), "age_16_19": (16, 19), "age_20_25": (20, 25),
+}
 AGE_BAND_OF_AGE: tuple[int, ...] = tuple(
     next(i for i, b in enumerate(AGE_BANDS) if _BAND_BOUNDS[b][0] <= a <= _BAND_BOUNDS[b][1]) for a in AGES
 )
