@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from svsim import cli
-from svsim.experiment import replications
+from svsim.experiment import executors, replications
 from svsim.outputs import charts
 from svsim.outputs.tables import DEFICIT_COLUMNS
 from test_outputs_tables import fake_replicate  # noqa: I001 - a sibling test module (tests/ is on sys.path)
@@ -37,7 +37,9 @@ FILES = {"deficit.csv", "census.csv", "kpis.csv", "spend.csv", "placements.csv",
 
 @pytest.fixture
 def fake_engine(monkeypatch):
+    """The hand-made replication, run in this process (a worker process would not see the substitute)."""
     monkeypatch.setattr(replications, "run_replication", fake_replicate)
+    monkeypatch.setattr(executors, "default_workers", lambda: 1)
 
 
 @pytest.fixture
@@ -60,9 +62,10 @@ def test_run_writes_the_folder(tmp_path, fake_engine):
     assert result.exit_code == 0, result.output
     assert "2022-23" in result.stdout and "129.7" in result.stdout
     assert any(rag in result.stdout for rag in ("GREEN", "AMBER", "RED"))
+    assert "P10-P90" in result.stdout and "P(within)" in result.stdout
     (folder,) = runs(tmp_path)
     assert folder.name.startswith("kent-base-")
-    assert {p.name for p in folder.iterdir()} >= FILES
+    assert {p.name for p in folder.iterdir()} >= FILES | {"deficit_fan.png"}
     deficit = pd.read_csv(folder / "deficit.csv")
     assert list(deficit.columns) == list(DEFICIT_COLUMNS)
     assert len(deficit) == 6 and deficit["financial_year"][0] == "2022-23"
@@ -74,6 +77,9 @@ def test_run_writes_the_folder(tmp_path, fake_engine):
     assert {"financial_year", "kind", "line", "spend_gbp_m"} <= set(spend.columns)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "ok" and manifest["seed"] == 5 and manifest["replications"] == 2
+    assert manifest["workers"] == 1 and manifest["executor"] == "local" and manifest["quantiles"] == [0.1, 0.5, 0.9]
+    assert set(manifest["uncertainty"]["draws"]) == {u["path"] for u in manifest["uncertainty"]["parameters"]}
+    assert manifest["headline"]["2022-23"]["p_within_profile"] is not None
     assert manifest["scenario"]["files"][0]["sha256"] and len(manifest["scenario"]["fingerprint"]) == 64
     assert {"command", "svsim_version", "git", "started", "finished", "runtime_s"} <= set(manifest)
 
@@ -146,3 +152,67 @@ def test_ctrl_c_mid_run_is_recorded_and_leaves_no_run(tmp_path, monkeypatch):
     assert runs(tmp_path) == []
     (failed,) = list(tmp_path.iterdir())
     assert json.loads((failed / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_custom_quantiles_add_columns_and_show_the_band(tmp_path, fake_engine, no_charts):
+    result = invoke("-n", "3", "--quantiles", "0.05,0.5,0.95", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "P5-P95" in result.stdout
+    deficit = pd.read_csv(runs(tmp_path)[0] / "deficit.csv")
+    for col in ("accumulated_deficit_gbp_m_p5", "accumulated_deficit_gbp_m_p95", "accumulated_deficit_gbp_m_p10",
+                "accumulated_deficit_gbp_m_p90", "accumulated_deficit_gbp_m_mean", "accumulated_deficit_gbp_m_mcse"):
+        assert col in deficit.columns
+    assert (deficit["accumulated_deficit_gbp_m_p5"] <= deficit["accumulated_deficit_gbp_m_p10"]).all()
+    assert (deficit["accumulated_deficit_gbp_m_p95"] >= deficit["accumulated_deficit_gbp_m_p90"]).all()
+    replications_csv = pd.read_csv(runs(tmp_path)[0] / "replications.csv")
+    assert {"accumulated_deficit_gbp_m", "uncertainty:demand.request_rate_per_10k_0_18"} <= set(
+        replications_csv["measure"])
+
+
+@pytest.mark.parametrize("bad", ["0.5,1.2", "lots", "0"])
+def test_bad_quantiles_exit_2(tmp_path, fake_engine, bad):
+    result = invoke("--quantiles", bad, "--out", str(tmp_path))
+    assert result.exit_code == 2 and "quantiles" in result.output
+
+
+def test_scheduler_needs_dask_executor(tmp_path, fake_engine):
+    result = invoke("--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "--executor dask" in result.output
+
+
+def test_quiet_and_not_a_tty_print_no_progress(tmp_path, fake_engine, no_charts):
+    loud = invoke("-n", "2", "--out", str(tmp_path))
+    assert "Running kent-base" in loud.stderr and "\r" not in loud.stderr  # not a terminal: no bar
+    quiet = invoke("-n", "2", "--quiet", "--out", str(tmp_path))
+    assert quiet.exit_code == 0 and quiet.stderr == "" and "2022-23" in quiet.stdout
+
+
+def test_progress_line_shows_eta_after_a_while(capsys):
+    bar = cli.ProgressLine(enabled=True, after_s=0.0)
+    bar.update(5, 20)
+    bar.finish()
+    err = capsys.readouterr().err
+    assert "5/20 replications" in err and "ETA" in err and err.endswith("\n")
+    silent = cli.ProgressLine(enabled=False)
+    silent.update(1, 2)
+    silent.finish()
+    assert capsys.readouterr().err == ""
+
+
+def test_precision_reports_replications_used(tmp_path, fake_engine, no_charts):
+    """The fake engine's deficit grows with the replication index, so a tight target is never met: the cap stops it."""
+    result = invoke("--precision", "0.001", "--max-replications", "30", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "NOT reached" in result.stderr and "30 replications" in result.stderr
+    manifest = json.loads((runs(tmp_path)[0] / "manifest.json").read_text())
+    assert manifest["replications"] == 30
+    assert manifest["precision"]["replications_used"] == 30 and manifest["precision"]["batches"] == [20, 30]
+    assert manifest["precision"]["achieved"] is False
+
+
+def test_dask_executor_without_dask_says_how_to_install_it(tmp_path, fake_engine, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if it were not installed
+    result = invoke("--executor", "dask", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "pip install 'svsim[dask]'" in result.stderr

@@ -49,7 +49,8 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
 @click.option("--replications", "-n", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Independent replications; with more than one, tables show medians and 10-90% ranges.")
+              help="Independent replications; with more than one, tables show medians and quantile ranges. "
+                   "With --precision, the first batch (at least 20).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Root seed; replication i draws from streams derived from (seed, i).")
 @click.option("--out", "out", default=Path("results"), show_default=True,
@@ -57,11 +58,41 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
               help="Folder in which the new run folder <scenario>-<timestamp>/ is created.")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a parameter, e.g. --set costs.mainstream.threshold_gbp=7000 (repeatable).")
-def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides: Sequence[str]) -> None:
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
+              help="Processes running replications in parallel [default: every core]. Results do not depend on it.")
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+              help="local: a process pool on this machine; dask: dask.distributed (pip install 'svsim[dask]').")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="dask scheduler to use, e.g. tcp://host:8786 [default: a local cluster of --workers processes].")
+@click.option("--quantiles", "quantiles_text", default="0.1,0.5,0.9", show_default=True, metavar="Q,Q,...",
+              help="Quantiles of the accumulated deficit to report, e.g. 0.05,0.5,0.95 (p10 and p90 are always "
+                   "in deficit.csv).")
+@click.option("--precision", default=None, type=click.FloatRange(min=0, min_open=True), metavar="GBP_M",
+              help="Add replications until each year's median accumulated deficit is known to within GBP_M "
+                   "(95% confidence interval half-width).")
+@click.option("--max-replications", default=2000, show_default=True, type=click.IntRange(min=1),
+              help="The most replications --precision may use.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or timing messages (the table is still printed).")
+def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides: Sequence[str],
+        workers: int | None, executor: str, scheduler: str | None, quantiles_text: str, precision: float | None,
+        max_replications: int, quiet: bool) -> None:
     """Simulate SCENARIO, print the Safety Valve table and write a new run folder (CSV, charts, manifest)."""
     from .finance.costs import price_base_year
+    from .outputs.tables import parse_quantiles
     from .scenario import ScenarioError, load_scenario
 
+    try:
+        quantiles = parse_quantiles(quantiles_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--quantiles") from None
+    if scheduler is not None and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            click.echo("svsim: the dask executor needs dask.distributed: pip install 'svsim[dask]'", err=True)
+            sys.exit(EXIT_BAD_INPUT)
     try:
         scenario = load_scenario(scenario_file, overrides)
         price_base_year(scenario)  # the one money input the schema cannot check at load
@@ -69,16 +100,178 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
 
+    from .experiment.executors import default_workers
     from .outputs.run import execute_run
 
-    def progress(result, done: int, total: int) -> None:  # noqa: ANN001 - ReplicationResult
-        click.echo(f"  replication {done}/{total} done ({result.runtime_s:.1f} s)", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr))
+    where = (f"dask scheduler {scheduler}" if scheduler else
+             f"{workers or default_workers()} {'dask ' if executor == 'dask' else ''}worker"
+             f"{'s' if (workers or default_workers()) != 1 else ''}")
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
+    count = (f"batches of replications until the median is within ±{precision:g} £m (at most {max_replications})"
+             if precision else f"{replications} replication{'s' if replications != 1 else ''}")
+    say(f"Running {scenario.name}: {count}, seed {seed}, on {where}")
 
-    click.echo(f"Running {scenario.name}: {replications} replication{'s' if replications != 1 else ''}, "
-               f"seed {seed}", err=True)
+    def on_batch(p) -> None:  # noqa: ANN001 - PrecisionOutcome
+        bar.finish()
+        say(f"  {p.replications} replications: widest 95% interval half-width of the median "
+            f"{p.worst:.2f} £m (target {p.target:g})")
+
     try:
         outcome = execute_run(scenario, replications=replications, seed=seed, out=out, command=sys.argv,
-                              overrides=overrides, progress=progress)
+                              overrides=overrides, progress=bar.update, workers=workers, executor=executor,
+                              scheduler=scheduler, quantiles=quantiles, precision=precision,
+                              max_replications=max_replications, on_batch=on_batch)
+    except ScenarioError as exc:
+        bar.finish()
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        bar.finish()
+        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # recorded with its traceback in <run>.failed/manifest.json
+        bar.finish()
+        click.echo(f"svsim run failed: {type(exc).__name__}: {exc}\n"
+                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
+        sys.exit(EXIT_FAILED)
+    bar.finish()
+    n = len(outcome.results)
+    if outcome.simulate_s > 0:
+        say(f"{n} replication{'s' if n != 1 else ''} in {_duration(outcome.simulate_s)} "
+            f"({60 * n / outcome.simulate_s:.1f} per minute)")
+    if outcome.precision is not None:
+        p = outcome.precision
+        if p.achieved:
+            click.echo(f"Precision reached with {p.replications} replications: every year's median accumulated "
+                       f"deficit is within ±{p.worst:.2f} £m (95% interval; target ±{p.target:g} £m)", err=True)
+        else:
+            click.echo(f"Precision NOT reached: stopped at {p.replications} replications (--max-replications); "
+                       f"the widest 95% interval half-width is ±{p.worst:.2f} £m (target ±{p.target:g} £m)",
+                       err=True)
+    click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
+    click.echo(f"\nRun folder: {outcome.folder}")
+
+
+def _is_tty(stream) -> bool:  # noqa: ANN001 - a text stream
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ProgressLine:
+    """A one-line progress bar with ETA on stderr, drawn only when enabled and once the run has taken `after_s`
+    seconds (short runs stay quiet)."""
+
+    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30) -> None:
+        import time
+
+        self.enabled = enabled
+        self.after_s = after_s
+        self.width = width
+        self._clock = time.monotonic
+        self._began = self._clock()
+        self._shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = self._clock() - self._began
+        if elapsed < self.after_s and done < total and not self._shown:
+            return
+        filled = int(self.width * done / max(total, 1))
+        eta = elapsed / done * (total - done) if done else 0.0
+        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} replications, "
+                f"{_duration(elapsed)} elapsed, ETA {_duration(eta)}")
+        sys.stderr.write("\r" + line.ljust(78))
+        sys.stderr.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._shown = False
+
+
+@main.command()
+@click.argument("base_file", metavar="BASE", type=click.Path(path_type=Path))
+@click.argument("other_files", metavar="OTHER...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replications", "-n", default=10, show_default=True, type=click.IntRange(min=2),
+              help="Paired replications: replication i of every scenario shares its random numbers.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Root seed; replication i of every scenario draws from streams derived from (seed, i).")
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
+              help="Processes to run replications in [default: every core].")
+@click.option("--out", "out", default=Path("results"), show_default=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="Folder in which the new folder compare-<base>-vs-<other>-<timestamp>/ is created.")
+@click.option("--attribution/--no-attribution", default=True, show_default=True,
+              help="Split the saving among interventions (Shapley) when the scenarios differ only by them.")
+def compare(base_file: Path, other_files: Sequence[Path], replications: int, seed: int, workers: int | None,
+            out: Path, attribution: bool) -> None:
+    """Compare each OTHER with BASE on common random numbers: paired differences with 95% intervals.
+
+    When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
+    (exact; more than 8 interventions are grouped by Safety Valve condition). Writes a new results folder.
+    """
+    from .finance.costs import price_base_year
+    from .scenario import ScenarioError, load_scenario
+
+    scenarios = []
+    failed = False
+    for path in (base_file, *other_files):
+        try:
+            scenario = load_scenario(path)
+            price_base_year(scenario)
+            scenarios.append(scenario)
+        except ScenarioError as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
+
+    from .experiment.compare import unique_labels
+    from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all
+
+    base, others = scenarios[0], scenarios[1:]
+    labels = unique_labels(scenarios)
+    plans = plan_all(base, others, labels) if attribution else {}
+    click.echo(f"Comparing {', '.join(labels[1:])} with {labels[0]}: {replications} paired replications, "
+               f"seed {seed}", err=True)
+    for label, plan in plans.items():
+        if isinstance(plan, str):
+            click.echo(f"  {label}: no attribution: {plan}", err=True)
+        else:
+            click.echo(f"  {label}: attribution: {plan.method}; {plan.simulations_per_replication} simulation(s) "
+                       f"a replication (money-only interventions reuse them)", err=True)
+    ticks: dict[str, int] = {}
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done * 10 // total != (done - 1) * 10 // total:
+            click.echo(f"  replications {done}/{total}", err=True)
+
+    def attribution_progress(label: str, done: int, total: int) -> None:
+        step = done * 10 // total
+        if done == total or step != ticks.get(label, -1):
+            ticks[label] = step
+            click.echo(f"  attribution {label}: simulations {done}/{total}", err=True)
+
+    try:
+        outcome = execute_compare(base, others, replications=replications, seed=seed, workers=workers, out=out,
+                                  command=sys.argv, attribution=attribution, progress=progress,
+                                  attribution_progress=attribution_progress)
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -86,20 +279,32 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
                    err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <run>.failed/manifest.json
-        click.echo(f"svsim run failed: {type(exc).__name__}: {exc}\n"
+    except Exception as exc:  # recorded with its traceback in <folder>.failed/manifest.json
+        click.echo(f"svsim compare failed: {type(exc).__name__}: {exc}\n"
                    f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, replications))
-    click.echo(f"\nRun folder: {outcome.folder}")
+    click.echo(differences_text(outcome.tables["differences"], labels[0], replications))
+    for label, result in outcome.attributions.items():
+        click.echo("")
+        click.echo(attribution_text(result, *pair_labels(result.plan, labels[0], label)))
+    for label, reason in outcome.not_attributed.items():
+        click.echo(f"\nNo attribution for {label}: {reason}.")
+    click.echo(f"\nResults folder: {outcome.folder}")
 
 
-def sv_table_text(deficit, title: str, replications: int) -> str:  # noqa: ANN001 - a pandas DataFrame
-    """The Safety Valve table as the council's quarterly return shows it: year, profile, forecast, variance, RAG."""
+def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame
+                  quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> str:
+    """The Safety Valve table as the council's quarterly return shows it: year, profile, forecast, variance, RAG;
+    with several replications also P(within profile) and the range between the outer quantiles asked for."""
+    from .outputs.tables import quantile_column
+
     several = replications > 1
+    lo, hi = min(quantiles), max(quantiles)
+    lo_col, hi_col = quantile_column(lo), quantile_column(hi)
+    band_label = f"P{lo * 100:g}-P{hi * 100:g}"
     head = f"{'Year':<9}{'Profile':>9}{'Forecast':>10}{'Variance':>10}  {'RAG':<6}"
     if several:
-        head += f"{'P(within)':>10}{'p10-p90':>16}"
+        head += f"{'P(within)':>10}{band_label:>16}"
     lines = [
         title,
         "Accumulated DSG deficit at 31 March, £m, before DfE contributions"
@@ -110,13 +315,13 @@ def sv_table_text(deficit, title: str, replications: int) -> str:  # noqa: ANN00
     def num(v: float, fmt: str) -> str:
         return "-" if v != v else format(v, fmt)  # NaN: no profile that year
 
-    for row in deficit.itertuples():
-        line = (f"{row.financial_year:<9}{num(row.sv_profile_gbp_m, '9.1f')}"
-                f"{num(row.accumulated_deficit_gbp_m, '10.1f')}{num(row.variance_gbp_m, '+10.1f')}"
-                f"  {row.rag or '-':<6}")
+    for row in deficit.to_dict("records"):
+        line = (f"{row['financial_year']:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
+                f"{num(row['accumulated_deficit_gbp_m'], '10.1f')}{num(row['variance_gbp_m'], '+10.1f')}"
+                f"  {row['rag'] or '-':<6}")
         if several:
-            band = f"{row.accumulated_deficit_gbp_m_p10:.1f}-{row.accumulated_deficit_gbp_m_p90:.1f}"
-            line += f"{num(row.p_within_profile, '10.0%')}{band:>16}"
+            band = f"{row[lo_col]:.1f}-{row[hi_col]:.1f}" if lo < 0.5 < hi else "-"
+            line += f"{num(row['p_within_profile'], '10.0%')}{band:>16}"
         lines.append(line)
     return "\n".join(lines)
 

@@ -1,10 +1,10 @@
 """Replications: run the engine once per (seed, replication) and keep a small, picklable summary of each.
 
 A replication is an independent task: `run_replication(scenario, seed, i)` returns a `ReplicationResult` holding
-only plain numbers (money by financial year, census counts, KPIs, spend by setting, monthly plans), never the
-History or the scenario. `run_replications` runs them one after another; a process pool or dask can later map
-`run_replication` over `replication_tasks(...)` instead and hand back the same results, because each replication
-is fully determined by (scenario, seed, replication index).
+only plain numbers (money by financial year, census counts, KPIs, spend by setting, monthly plans, uncertainty
+draws), never the History or the scenario. `run_replications` runs them one after another; `executors.run_tasks`
+runs them in a process pool or on dask and hands back the same results, because each replication is fully
+determined by (scenario, seed, replication index).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +46,8 @@ class ReplicationResult:
     monthly_plans: np.ndarray
     """Plans by [month, setting, age band] on the first day of each month (the start date for the first)."""
     runtime_s: float = 0.0
+    draws: dict[str, float] = field(default_factory=dict)
+    """Uncertain parameter path -> the number this replication drew for it (empty without uncertainty)."""
 
     @property
     def years(self) -> list[int]:
@@ -120,9 +122,11 @@ def run_replications(
 ) -> list[ReplicationResult]:
     """Run the replications one after another (in index order) and return their results.
 
-    `replicate` defaults to `run_replication` (looked up at call time, so tests may substitute it).
+    `replicate` defaults to `executors.run_one` (the scenario's uncertainty drawn, then `run_replication`);
+    tests may substitute it. For parallel runs use `executors.run_tasks`, which gives the same results.
     """
-    replicate = replicate or run_replication
+    if replicate is None:
+        from .executors import run_one as replicate
     tasks = replication_tasks(seed, replications)
     results: list[ReplicationResult] = []
     for k, (s, i) in enumerate(tasks, start=1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +41,50 @@ def deficit_chart(deficit: pd.DataFrame, path: Path, title: str = "") -> None:
     ax.set_title(title or "Accumulated DSG deficit against the Safety Valve profile")
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+_QUANTILE_COLUMN = re.compile(r"^accumulated_deficit_gbp_m_p(\d+(?:_\d+)?)$")
+
+
+def quantile_columns(deficit: pd.DataFrame) -> dict[float, str]:
+    """Quantile -> column of the accumulated deficit quantiles in a deficit table (0.5 is the median column)."""
+    out = {float(m.group(1).replace("_", ".")) / 100: c for c in deficit.columns if (m := _QUANTILE_COLUMN.match(c))}
+    return dict(sorted({**out, 0.5: "accumulated_deficit_gbp_m"}.items()))
+
+
+def fan_chart(deficit: pd.DataFrame, path: Path, title: str = "", replications: int | None = None) -> None:
+    """Fan chart of the accumulated DSG deficit over replications: nested bands between symmetric quantiles (P10-P90
+    and any others asked for), the median line, and the Safety Valve profile with each year's point coloured by the
+    RAG of the median; P(within profile) is written above each year."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    x = list(range(len(deficit)))
+    qs = quantile_columns(deficit)
+    lows = [q for q in qs if q < 0.5]
+    highs = sorted((q for q in qs if q > 0.5), reverse=True)
+    pairs = list(zip(lows, highs, strict=False))  # widest first
+    for k, (lo, hi) in enumerate(pairs):
+        ax.fill_between(x, deficit[qs[lo]], deficit[qs[hi]], color="#1565c0", linewidth=0,
+                        alpha=0.25 + 0.25 * k / len(pairs), label=f"P{lo * 100:g} to P{hi * 100:g}")
+    ax.plot(x, deficit["accumulated_deficit_gbp_m"], color="#0d47a1", linewidth=2, label="median forecast")
+    ax.plot(x, deficit["sv_profile_gbp_m"], "k--", linewidth=1, label="Safety Valve profile")
+    ax.scatter(x, deficit["sv_profile_gbp_m"], c=[RAG_COLOURS.get(r, "#757575") for r in deficit["rag"]],
+               marker="s", s=60, zorder=3, edgecolors="black", label="profile, RAG of the median")
+    if "p_within_profile" in deficit:
+        top = deficit[qs[highs[0]]] if highs else deficit["accumulated_deficit_gbp_m"]
+        for xi, p, y in zip(x, deficit["p_within_profile"], top, strict=True):
+            if p == p:  # no profile that year: NaN
+                ax.annotate(f"P(within) {p:.0%}", (xi, y), textcoords="offset points", xytext=(0, 6),
+                            ha="center", fontsize=7)
+    ax.set_xticks(x, deficit["financial_year"])
+    ax.set_ylabel("£m at 31 March (before DfE contributions)")
+    ax.margins(y=0.12)
+    n = f" ({replications} replications)" if replications else ""
+    ax.set_title(title or f"Accumulated DSG deficit: forecast range against the Safety Valve profile{n}")
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -100,18 +145,21 @@ def placement_mix_chart(placements: pd.DataFrame, path: Path) -> None:
 
 
 def write_charts(
-    folder: Path, deficit: pd.DataFrame, census: pd.DataFrame, placements: pd.DataFrame, title: str = ""
+    folder: Path, deficit: pd.DataFrame, census: pd.DataFrame, placements: pd.DataFrame, title: str = "",
+    replications: int = 1,
 ) -> list[str]:
-    """Draw every chart into `folder`; returns the file names written."""
+    """Draw every chart into `folder`; returns the file names written (the fan chart only with replications > 1)."""
     charts = {
         "deficit.png": lambda p: deficit_chart(deficit, p, title),
         "in_year_hnb.png": lambda p: in_year_chart(deficit, p),
         "ehcps_by_age_band.png": lambda p: census_chart(census, p),
         "placement_mix.png": lambda p: placement_mix_chart(placements, p),
     }
+    if replications > 1:
+        charts["deficit_fan.png"] = lambda p: fan_chart(deficit, p, replications=replications)
     for name, draw in charts.items():
         draw(folder / name)
     return list(charts)
 
 
-__all__ = ["write_charts"]
+__all__ = ["fan_chart", "quantile_columns", "write_charts"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +12,26 @@ from typing import Any
 
 import pandas as pd
 
-from ..experiment.replications import Replicate, ReplicationResult, run_replications
+from ..experiment.executors import Task, TaskRunner
+from ..experiment.precision import DEFAULT_MAX, DEFAULT_START, PrecisionOutcome, run_until_precise
+from ..experiment.replications import Replicate, ReplicationResult
+from ..experiment.uncertainty import summarise_draws
 from ..scenario import Scenario
 from .run_folder import RunFolder, run_name
-from .tables import census_table, deficit_table, kpi_table, placements_table, replications_table, spend_table
+from .tables import (
+    DEFAULT_QUANTILES,
+    census_table,
+    deficit_table,
+    kpi_table,
+    placements_table,
+    replications_table,
+    spend_table,
+)
 
 FLOAT_FORMAT = "%.10g"
 """CSV numbers: ten significant figures (full precision for money and shares, without float noise)."""
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -25,22 +39,83 @@ class RunOutcome:
     folder: Path
     tables: dict[str, pd.DataFrame]
     results: list[ReplicationResult]
+    precision: PrecisionOutcome | None = None
+    simulate_s: float = 0.0
+    """Wall time of the replications alone (workers' start-up included)."""
 
     @property
     def deficit(self) -> pd.DataFrame:
         return self.tables["deficit"]
 
 
-def build_tables(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, pd.DataFrame]:
+def build_tables(
+    scenario: Scenario, results: Sequence[ReplicationResult], quantiles: Sequence[float] = DEFAULT_QUANTILES
+) -> dict[str, pd.DataFrame]:
     """Every table of a run, by file stem."""
     return {
-        "deficit": deficit_table(scenario, results),
+        "deficit": deficit_table(scenario, results, quantiles),
         "census": census_table(scenario, results),
         "kpis": kpi_table(scenario, results),
         "spend": spend_table(scenario, results),
         "placements": placements_table(results),
         "replications": replications_table(results),
     }
+
+
+def simulate_replications(
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    *,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    replicate: Replicate | None = None,
+    progress: Progress | None = None,
+    precision: float | None = None,
+    max_replications: int = DEFAULT_MAX,
+    on_batch: Callable[[PrecisionOutcome], None] | None = None,
+) -> tuple[list[ReplicationResult], PrecisionOutcome | None, dict[str, Any]]:
+    """The replications of a run (a fixed number, or batches until `precision`), and how they were executed.
+
+    `replicate` (tests) runs a substitute engine in this process, one replication after another.
+    """
+    key = scenario.name or "scenario"
+    info: dict[str, Any] = {"executor": executor, "scheduler": scheduler}
+    with TaskRunner({key: scenario}, seed, workers=1 if replicate else workers, executor=executor,
+                    scheduler=scheduler) as runner:
+        info["workers"] = runner.workers if scheduler is None else None
+
+        def run_batch(first: int, stop: int) -> list[ReplicationResult]:
+            def tell(done: int, total: int) -> None:
+                if progress is not None:
+                    progress(first + done, stop)
+
+            if replicate is not None:
+                batch = []
+                for k, i in enumerate(range(first, stop), start=1):
+                    batch.append(replicate(scenario, seed, i))
+                    tell(k, stop - first)
+                return batch
+            return runner.run([Task(key, i) for i in range(first, stop)], progress=tell)
+
+        if precision is None:
+            results = run_batch(0, replications)
+            outcome = None
+        else:
+            def values(results: Sequence[ReplicationResult]) -> dict[str, list[float]]:
+                from ..domain import financial_year_label
+
+                return {financial_year_label(fy): [r.year(fy).accumulated_deficit_gbp_m for r in results]
+                        for fy in results[0].years}
+
+            results, outcome = run_until_precise(
+                run_batch, values, precision, start=max(replications, DEFAULT_START),
+                max_replications=max_replications, on_batch=on_batch,
+            )
+        if executor == "dask":
+            info["workers"] = runner.cluster_workers()
+    return results, outcome, info
 
 
 def execute_run(
@@ -52,10 +127,22 @@ def execute_run(
     command: Sequence[str] | None = None,
     overrides: Sequence[str] = (),
     replicate: Replicate | None = None,
-    progress: Callable[[ReplicationResult, int, int], None] | None = None,
+    progress: Progress | None = None,
     charts: bool = True,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    precision: float | None = None,
+    max_replications: int = DEFAULT_MAX,
+    on_batch: Callable[[PrecisionOutcome], None] | None = None,
 ) -> RunOutcome:
-    """Run the replications and write a new run folder under `out`; on failure the folder records the error."""
+    """Run the replications and write a new run folder under `out`; on failure the folder records the error.
+
+    `workers`/`executor`/`scheduler` choose where replications run (results are identical whatever they are);
+    `precision` (£m) adds replications in batches until each year's median is known to within it (95% CI
+    half-width), up to `max_replications`; `progress(done, total)` is called as replications finish.
+    """
     manifest: dict[str, Any] = {
         "command": list(command if command is not None else sys.argv),
         "scenario": {
@@ -68,29 +155,58 @@ def execute_run(
         },
         "seed": seed,
         "replications": replications,
+        "executor": executor,
+        "workers": workers,
+        "quantiles": list(quantiles),
     }
+    if scheduler is not None:
+        manifest["scheduler"] = scheduler
+    if precision is not None:
+        manifest["precision"] = {"target_half_width_gbp_m": precision, "max_replications": max_replications}
     with RunFolder(out, run_name(scenario.name), manifest) as run:
-        results = run_replications(scenario, replications, seed, replicate=replicate, progress=progress)
+        began = time.perf_counter()
+        results, outcome, info = simulate_replications(
+            scenario, replications, seed, workers=workers, executor=executor, scheduler=scheduler,
+            replicate=replicate, progress=progress, precision=precision, max_replications=max_replications,
+            on_batch=on_batch,
+        )
+        simulate_s = time.perf_counter() - began
+        run.manifest["workers"] = info["workers"]
+        run.manifest["replications"] = len(results)
+        run.manifest["simulate_wall_s"] = round(simulate_s, 3)
+        run.manifest["replications_per_minute"] = round(60 * len(results) / simulate_s, 2) if simulate_s else None
+        if outcome is not None:
+            run.manifest["precision"] = {**outcome.to_dict(), "max_replications": max_replications}
+        if scenario.uncertainty:
+            run.manifest["uncertainty"] = {
+                "parameters": [{"path": u.path, "distribution": u.distribution, **u.args, "apply": u.apply}
+                               for u in scenario.uncertainty],
+                "streams": "generator(seed, replication, 'uncertainty:' + path): one draw per replication",
+                "draws": summarise_draws([r.draws for r in results]),
+            }
         run.manifest["replication_runtimes_s"] = [round(r.runtime_s, 3) for r in results]
-        tables = build_tables(scenario, results)
+        tables = build_tables(scenario, results, quantiles)
         for stem, table in tables.items():
             table.to_csv(run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
         (run.path / "scenario.resolved.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
         if charts:
             from .charts import write_charts
 
-            write_charts(run.path, tables["deficit"], tables["census"], tables["placements"], scenario.title)
+            write_charts(run.path, tables["deficit"], tables["census"], tables["placements"], scenario.title,
+                         replications=len(results))
         deficit = tables["deficit"]
         run.manifest["headline"] = {
             row.financial_year: {
                 "profile": None if math.isnan(row.sv_profile_gbp_m) else row.sv_profile_gbp_m,
                 "forecast": round(row.accumulated_deficit_gbp_m, 2),
                 "rag": row.rag,
+                **({"p_within_profile": None if math.isnan(row.p_within_profile) else row.p_within_profile}
+                   if len(results) > 1 else {}),
             }
             for row in deficit.itertuples()
         }
     assert run.final_path is not None
-    return RunOutcome(run.final_path, tables, results)
+    return RunOutcome(run.final_path, tables, results, outcome, simulate_s)
 
 
-__all__ = ["RunOutcome", "build_tables", "execute_run"]
+__all__ = ["RunOutcome", "build_tables", "execute_run", "simulate_replications"]

@@ -1,7 +1,10 @@
 """The run's tables (pandas): deficit, census, KPIs, spend and monthly placements, from replication results.
 
 With several replications a table shows the median of each measure (and, for the deficit and KPIs, the 10th and
-90th percentiles); RAG ratings are given on the median, as in `finance.scoring`.
+90th percentiles); RAG ratings are given on the median, as in `finance.scoring`. deficit.csv also carries the
+mean and its Monte Carlo standard error (sd / sqrt(N)) of the accumulated deficit, and a column per extra quantile
+asked for (`quantiles=`, e.g. 0.05 gives `accumulated_deficit_gbp_m_p5`); p10 and p90 are always there so the
+file keeps one shape for whatever reads it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ DEFICIT_COLUMNS = (
     "accumulated_deficit_gbp_m",
     "accumulated_deficit_gbp_m_p10",
     "accumulated_deficit_gbp_m_p90",
+    "accumulated_deficit_gbp_m_mean",
+    "accumulated_deficit_gbp_m_mcse",
     "p_within_profile",
     "sv_profile_gbp_m",
     "variance_gbp_m",
@@ -40,9 +45,32 @@ DEFICIT_COLUMNS = (
     "council_contribution_gbp_m",
     "dfe_contribution_gbp_m",
 )
-"""deficit.csv columns in order; the p10, p90 and p_within_profile columns only when there are several replications."""
+"""deficit.csv columns in order; the p10, p90, mean, mcse and p_within_profile columns only when there are several
+replications. Columns for extra quantiles come straight after p90."""
 
-QUANTILE_COLUMNS = ("accumulated_deficit_gbp_m_p10", "accumulated_deficit_gbp_m_p90", "p_within_profile")
+QUANTILE_COLUMNS = ("accumulated_deficit_gbp_m_p10", "accumulated_deficit_gbp_m_p90", "accumulated_deficit_gbp_m_mean",
+                    "accumulated_deficit_gbp_m_mcse", "p_within_profile")
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+"""The quantiles a run reports unless told otherwise (P10, P50, P90)."""
+
+
+def quantile_column(q: float, stem: str = "accumulated_deficit_gbp_m") -> str:
+    """The column of quantile q, named by percent: 0.1 -> _p10, 0.05 -> _p5, 0.025 -> _p2_5 (0.5 is `stem`)."""
+    if q == 0.5:
+        return stem
+    return f"{stem}_p{round(q * 100, 6):g}".replace(".", "_")
+
+
+def parse_quantiles(text: str) -> tuple[float, ...]:
+    """'0.05,0.5,0.95' -> (0.05, 0.5, 0.95): sorted, unique, each strictly between 0 and 1."""
+    try:
+        qs = sorted({float(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"expected numbers between 0 and 1 separated by commas, got {text!r}") from None
+    if not qs or any(not 0.0 < q < 1.0 for q in qs):
+        raise ValueError(f"quantiles must be strictly between 0 and 1, got {text!r}")
+    return tuple(qs)
 
 
 def _median(values: Sequence[float]) -> float:
@@ -60,9 +88,12 @@ def _quantiles(values: Sequence[float]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def deficit_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:
+def deficit_table(
+    scenario: Scenario, results: Sequence[ReplicationResult], quantiles: Sequence[float] = DEFAULT_QUANTILES
+) -> pd.DataFrame:
     """deficit.csv: one row per financial year, the accumulated deficit scored against the Safety Valve profile."""
     check_consistent(results)
+    extra = [q for q in sorted(set(quantiles)) if q not in DEFAULT_QUANTILES]
     tolerance = float(scenario.value("rag.amber_tolerance"))
     profile = scenario.targets.sv_profile_gbp_m
     rows = []
@@ -73,7 +104,9 @@ def deficit_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> p
         def med(attr: str, money: list = money) -> float:
             return _median([getattr(m, attr) for m in money])
 
-        rows.append({
+        accumulated = np.array([m.accumulated_deficit_gbp_m for m in money], dtype=float)
+        sd = float(accumulated.std(ddof=1)) if accumulated.size > 1 else math.nan
+        row = {
             "financial_year": financial_year_label(fy),
             "hnb_income_gbp_m": med("hnb_income_gbp_m"),
             "hnb_spend_gbp_m": med("hnb_spend_gbp_m"),
@@ -81,6 +114,9 @@ def deficit_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> p
             "accumulated_deficit_gbp_m": score.forecast_gbp_m,
             "accumulated_deficit_gbp_m_p10": score.p10_gbp_m,
             "accumulated_deficit_gbp_m_p90": score.p90_gbp_m,
+            **{quantile_column(q): float(np.quantile(accumulated, q)) for q in extra},
+            "accumulated_deficit_gbp_m_mean": float(accumulated.mean()),
+            "accumulated_deficit_gbp_m_mcse": sd / math.sqrt(accumulated.size),
             "p_within_profile": math.nan if score.p_within_profile is None else score.p_within_profile,
             "sv_profile_gbp_m": math.nan if score.profile_gbp_m is None else score.profile_gbp_m,
             "variance_gbp_m": math.nan if score.variance_gbp_m is None else score.variance_gbp_m,
@@ -93,9 +129,14 @@ def deficit_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> p
             "other_blocks_in_year_gbp_m": med("other_blocks_in_year_gbp_m"),
             "council_contribution_gbp_m": med("council_contribution_gbp_m"),
             "dfe_contribution_gbp_m": med("dfe_contribution_gbp_m"),
-        })
-    columns = [c for c in DEFICIT_COLUMNS if len(results) > 1 or c not in QUANTILE_COLUMNS]
-    return pd.DataFrame(rows, columns=list(DEFICIT_COLUMNS))[columns]
+        }
+        rows.append(row)
+    order = list(DEFICIT_COLUMNS)
+    at = order.index("accumulated_deficit_gbp_m_p90") + 1
+    order[at:at] = [quantile_column(q) for q in extra]
+    several = len(results) > 1
+    columns = [c for c in order if several or (c not in QUANTILE_COLUMNS and c not in order[at:at + len(extra)])]
+    return pd.DataFrame(rows, columns=order)[columns]
 
 
 def census_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:
@@ -184,12 +225,20 @@ MONEY_MEASURES = (
 )
 
 
+DRAW_PREFIX = "uncertainty:"
+"""replications.csv measure name of a drawn uncertain parameter: `uncertainty:<path>`, financial_year `all`."""
+
+
 def replications_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
     """replications.csv: the tidy record, one row per replication x financial year x measure (money and KPIs),
-    so any other summary can be computed later."""
+    so any other summary can be computed later. Each replication's uncertainty draws are recorded too, one
+    row per uncertain parameter (measure `uncertainty:<path>`, financial year `all`: a draw holds for the whole
+    run), so a result can be related to the numbers that produced it (they come first)."""
     check_consistent(results)
     rows = []
     for r in results:
+        for path, value in r.draws.items():
+            rows.append((r.replication, r.seed, "all", DRAW_PREFIX + path, float(value)))
         for m in r.money:
             label = financial_year_label(m.financial_year)
             for measure in MONEY_MEASURES:
@@ -210,7 +259,11 @@ def placements_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
 
 
 __all__ = [
+    "DEFAULT_QUANTILES",
     "DEFICIT_COLUMNS",
+    "DRAW_PREFIX",
+    "parse_quantiles",
+    "quantile_column",
     "census_table",
     "deficit_table",
     "kpi_table",

@@ -1,0 +1,152 @@
+"""`svsim compare` end to end: the folder, its CSVs and charts, the terminal tables, attribution or the reason why not.
+
+`test_compare_six_k_with_the_engine` runs the real engine (3 paired replications on 2 workers); the others swap
+the engine, the runner and the pricing for instant stand-ins (see test_experiment_attribution) and run serially.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from svsim import cli
+from svsim.experiment import attribution, compare
+from svsim.outputs.compare import ATTRIBUTION_COLUMNS, DIFFERENCE_COLUMNS
+from test_experiment_attribution import fake_money, fake_result, fake_simulate  # noqa: I001 - a sibling module
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+BASE = str(SCENARIOS / "base.yaml")
+UNMITIGATED = str(SCENARIOS / "unmitigated.yaml")
+WITHOUT_SIX_K = str(SCENARIOS / "without-six-k-threshold.yaml")
+
+
+def fake_run_tasks(scenarios, tasks, seed, *, workers=None, progress=None, **_):  # noqa: ANN001, ANN201
+    out = []
+    for done, t in enumerate(tasks, start=1):
+        out.append(fake_result(scenarios[t.key], seed, t.replication))
+        if progress is not None:
+            progress(done, len(tasks))
+    return out
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    monkeypatch.setattr(compare, "_run_tasks", lambda: fake_run_tasks)
+    monkeypatch.setattr(attribution, "_simulate", fake_simulate)
+    monkeypatch.setattr(attribution, "_money", fake_money)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli.main, ["compare", *args])
+
+
+def only_folder(parent: Path) -> Path:
+    folders = [p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def test_compare_six_k_with_the_engine(tmp_path):
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "3", "--seed", "2", "--workers", "2", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    assert folder.name.startswith("compare-kent-base-vs-kent-without-six-k-threshold-")
+    files = {p.name for p in folder.iterdir()}
+    assert {"differences.csv", "replications.csv", "attribution.csv", "differences.png",
+            "attribution_waterfall.png", "attribution_by_year.png", "manifest.json", "kent-base.resolved.yaml",
+            "kent-without-six-k-threshold.resolved.yaml"} <= files
+
+    diffs = pd.read_csv(folder / "differences.csv")
+    assert list(diffs.columns) == list(DIFFERENCE_COLUMNS)
+    row = diffs[(diffs.measure == "in_year_deficit_gbp_m") & (diffs.financial_year == "2023-24")].iloc[0]
+    assert row.other == "kent-without-six-k-threshold" and row.base == "kent-base"
+    assert 1.5 < row.mean_difference < 2.6 and row.ci_low > 0  # about £2m a year, and surely not zero
+    acc = diffs[(diffs.measure == "accumulated_deficit_gbp_m") & (diffs.financial_year != "2022-23")]
+    assert (acc.ci_half_width < acc.unpaired_ci_half_width / 3).all()
+
+    attr = pd.read_csv(folder / "attribution.csv")
+    assert list(attr.columns) == list(ATTRIBUTION_COLUMNS)
+    six_k = attr[(attr.intervention == "six-k-threshold") & (attr.measure == "accumulated_deficit_gbp_m")]
+    total = attr[(attr.intervention == "total") & (attr.measure == "accumulated_deficit_gbp_m")]
+    assert list(six_k.saving_gbp_m) == pytest.approx(list(total.saving_gbp_m))
+    final = acc[acc.financial_year == "2027-28"].iloc[0]
+    assert six_k.saving_gbp_m.iloc[-1] == pytest.approx(final.mean_difference)  # saving = without - with
+    assert set(six_k.condition) == {8} and six_k.comparison.iloc[0] == "kent-without-six-k-threshold -> kent-base"
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["replications"] == 3 and manifest["seed"] == 2
+    assert manifest["attribution"]["kent-without-six-k-threshold"]["simulations"] == 0  # reuses the comparison
+    assert "paired 95% CI" in result.output and "2027-28" in result.output
+    assert "six-k-threshold" in result.output and "Results folder:" in result.output
+
+
+def test_compare_unmitigated_with_base_is_attributed_by_condition(tmp_path, fake_engine):
+    result = invoke(UNMITIGATED, BASE, "-n", "2", "--workers", "1", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "grouped by Safety Valve condition into 9 groups" in result.output
+    assert "128 simulation(s) a replication" in result.output
+    folder = only_folder(tmp_path)
+    assert folder.name.startswith("compare-kent-unmitigated-vs-kent-base-")
+    attr = pd.read_csv(folder / "attribution.csv")
+    assert attr.method.str.contains("grouped by Safety Valve condition").all()
+    acc = attr[attr.measure == "accumulated_deficit_gbp_m"]
+    assert acc.financial_year.nunique() == 6 and len(acc) == 6 * 10  # 9 groups and the total, every year
+    for _, rows in acc.groupby("financial_year"):
+        players = rows[rows.intervention != "total"]
+        assert players.saving_gbp_m.sum() == pytest.approx(rows[rows.intervention == "total"].saving_gbp_m.iloc[0])
+        assert (players.saving_gbp_m_p10 <= players.saving_gbp_m_p90).all()
+    group = acc[acc.condition == 3].iloc[0]
+    assert group.members == "statutory-decisions;sen-recruitment;annual-review-backlog-team"
+    assert (folder / "attribution_waterfall.png").stat().st_size > 1000
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["attribution"]["kent-base"]["simulations"] == 2 * 128
+
+
+def test_scenarios_that_differ_otherwise_are_compared_but_not_attributed(tmp_path, fake_engine):
+    other = tmp_path / "faster.yaml"
+    other.write_text(f"extends: {BASE}\nname: kent-faster\nassessment:\n  vacancy_rate: 0.05\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke(BASE, str(other), "-n", "2", "--workers", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "No attribution for kent-faster" in result.output and "assessment.vacancy_rate" in result.output
+    folder = only_folder(out)
+    assert not (folder / "attribution.csv").exists() and (folder / "differences.csv").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["attribution"]["kent-faster"]["done"] is False
+
+
+def test_no_attribution_flag_and_several_others(tmp_path, fake_engine):
+    result = invoke(BASE, WITHOUT_SIX_K, UNMITIGATED, "-n", "2", "--workers", "1", "--no-attribution",
+                    "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    assert folder.name.startswith("compare-kent-base-vs-kent-without-six-k-threshold-and-1-more-")
+    diffs = pd.read_csv(folder / "differences.csv")
+    assert set(diffs.other) == {"kent-without-six-k-threshold", "kent-unmitigated"}
+    assert not (folder / "attribution.csv").exists()
+    assert result.output.count("Difference") == 2  # one table per OTHER
+
+
+def test_bad_input_and_failures(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {BASE}\nassessment:\n  vacancy_rat: 0.05\n", encoding="utf-8")
+    result = invoke(BASE, str(bad), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "vacancy_rat" in result.output
+    assert not (tmp_path / "out").exists()
+    assert invoke(BASE, "-n", "2").exit_code == 2  # OTHER is required
+    assert invoke(BASE, WITHOUT_SIX_K, "-n", "1").exit_code == 2  # an interval needs two replications
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(compare, "_run_tasks", lambda: broken)
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--out", str(tmp_path / "fail"))
+    assert result.exit_code == 1 and "worker lost" in result.output
+    failed = [p for p in (tmp_path / "fail").iterdir() if p.name.endswith(".failed")]
+    assert len(failed) == 1
+    manifest = json.loads((failed[0] / "manifest.json").read_text())
+    assert "worker lost" in manifest["status"]
