@@ -262,3 +262,21 @@ def test_ageing_in_september_moves_plans_between_bands(kent_variant):
     assert h.flows["ceased_age"][h.month_index(dt.date(2022, 9, 1))] > 0
     assert h.flows["ceased_age"].sum() == sum(h.flows["ceased_age"][h.month_index(dt.date(y, 9, 1))]
                                               for y in range(2022, 2028))
+
+
+def test_census_outside_the_simulated_days_is_an_error_not_a_wrap_around():
+    import datetime as dt
+
+    import numpy as np
+
+    from svsim.model.history import History
+
+    history = History(
+        start=dt.date(2022, 1, 20), occupancy=np.zeros((10, 7, 5), dtype=np.int32), month_starts=[dt.date(2022, 1, 1)],
+        flows={}, levels={}, moves=np.zeros((1, 7, 7), dtype=np.int32),
+        new_placements=np.zeros((1, 7, 5), dtype=np.int32),
+    )
+    assert history.census(dt.date(2022, 1, 29)).shape == (7, 5)
+    for outside in (dt.date(2022, 1, 19), dt.date(2022, 1, 30)):
+        with pytest.raises(ValueError, match="outside the simulated days"):
+            history.census(outside)

@@ -69,8 +69,12 @@ class History:
         return (when - self.start).days
 
     def census(self, when: dt.date) -> np.ndarray:
-        """Plans by [setting, age band] at the start of `when`."""
-        return self.occupancy[self.day_of(when)]
+        """Plans by [setting, age band] at the start of `when` (a date outside the simulation is an error,
+        never a silent wrap-around to the other end of the array)."""
+        day = self.day_of(when)
+        if not 0 <= day < self.days:
+            raise ValueError(f"{when} is outside the simulated days {self.start} to {self.date_of(self.days - 1)}")
+        return self.occupancy[day]
 
     def month_index(self, when: dt.date) -> int:
         first = self.month_starts[0]
