@@ -59,3 +59,16 @@ def test_no_randomness_outside_the_rng_module():
         if path.name == "rng.py":
             continue
         assert not bad.search(path.read_text()), f"{path.name} draws random numbers outside rng.py"
+
+
+def test_bulk_draws_are_the_single_draws_and_leave_the_stream_where_they_would():
+    """take_uniforms(n) / take_exponentials(n) give what n single calls give, across block boundaries, and the
+    stream goes on as after those calls (also for gamma draws, which share the generator)."""
+    for n in (0, 1, 5, BLOCK - 3, BLOCK, BLOCK + 1, 3 * BLOCK + 7):
+        one, bulk = Stream(generator(2, 1, "review")), Stream(generator(2, 1, "review"))
+        for s in (one, bulk):
+            s.uniform(), s.exponential(), s.duration(10.0, 0.5)
+        singles = [one.uniform() for _ in range(n)], [one.exponential() for _ in range(n)]
+        assert (bulk.take_uniforms(n), bulk.take_exponentials(n)) == singles
+        after = [(s.uniform(), s.exponential(), s.duration(10.0, 0.5), s.duration(3.0, 0.3)) for s in (one, bulk)]
+        assert after[0] == after[1]

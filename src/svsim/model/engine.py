@@ -1,10 +1,12 @@
 """One replication of a council's SEND system: a SimPy discrete-event simulation over array state.
 
 Only real events are scheduled: a request's decision, an assessment's end, an appeal outcome, a repeat
-request, a child moving away. What happens to many children at once runs on shared clocks: annual reviews on a
-daily review-team clock, ageing and phase transfers on 1 September, and a monthly observer of queue levels.
-People are rows of plain Python lists (fast scalar access in the handlers); the occupancy is built at the end
-from the recorded spells. The handlers are grouped by the part of the system they model:
+request, a child moving away. What happens to many children at once runs on one SimPy day clock: the monthly
+observer of queue levels, 1 September (ageing and phase transfers), changes of capacity, and the annual review
+team's day. Between two days the day clock runs the timed events of single people from an exact heap, in the
+order SimPy's own queue would give them (state.py explains why this is the same order). People are rows of
+plain Python lists (fast scalar access in the handlers); the occupancy is built at the end from the recorded
+spells. The handlers are grouped by the part of the system they model:
 
     pipeline.py     requests, decisions, appeals, the officers' queue
     placement.py    plans, places under capacity, waiting lists, moves, endings
@@ -17,10 +19,11 @@ Public entry point: `simulate(scenario, seed, replication, record_events)`.
 from __future__ import annotations
 
 import math
+from heapq import heappop, heappush
 
 import numpy as np
-from simpy.events import Event
 
+from ..domain import AGE_BANDS
 from ..scenario.model import Scenario
 from .history import History
 from .inputs import compile_inputs
@@ -61,18 +64,35 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         by_age = start_ages(inp.start_table, inp.age_profile)
         interval = inp.review_interval_days[0]
         overdue = inp.reviews_overdue_share
-        dues: list[tuple[float, int]] = []
+        # one plan per child on the census date, by age then setting (the order fixes each child's draws)
+        ages: list[int] = []
+        settings: list[int] = []
         for age in range(by_age.shape[0]):
-            b = band_of(age)
             for st in range(N_SETTINGS):
-                for _ in range(int(by_age[age, st])):
-                    pid = self._new_person(age, -math.inf)
-                    self._open_plan(pid, st, b, 0)
-                    u, v = s.uniform(), s.uniform()
-                    dues.append((-v * interval[b] if u < overdue else v * interval[b], pid))
-                    self._schedule_move_away(pid, 0.0)
-        for due, pid in sorted(dues):  # overdue reviews all fall on day 0, oldest first
-            self._schedule_review(pid, due)
+                n = int(by_age[age, st])
+                ages.extend([age] * n)
+                settings.extend([st] * n)
+        bands = [band_of(a) for a in ages]
+        first, n = len(self.cohort), len(ages)
+        pids = range(first, first + n)
+        self._new_people(ages, [-math.inf] * n)
+        self._open_plans(pids, settings, bands)
+        # two uniforms each: overdue or not, and how far through the review interval
+        uv = s.take_uniforms(2 * n)
+        dues = [-v * interval[b] if u < overdue else v * interval[b]
+                for u, v, b in zip(uv[0::2], uv[1::2], bands, strict=True)]
+        self._schedule_moves_away(pids)
+        # reviews in order of due date (overdue ones all fall on day 0, oldest first)
+        due = np.array(dues, dtype=float)
+        order = np.lexsort((np.arange(n), due))
+        self.review_due[first:first + n] = dues
+        days = np.where(due > 0, np.ceil(due), 0).astype(np.int64)[order]
+        sorted_pids = (order + first).tolist()
+        n_buckets = len(self.reviews_by_day)
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), n], strict=True):
+            if lo < hi and days[lo] < n_buckets:
+                self.reviews_by_day[int(days[lo])].extend(sorted_pids[lo:hi])
         # requests awaiting a decision: part of their decision time has passed
         cum = inp.request_age_cum[0]
         for _ in range(inp.open_requests):
@@ -131,7 +151,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         times, age_u, day = times[keep], age_u[keep], day[keep]
         ages = np.zeros(times.size, dtype=int)
         cums = self.inp.request_age_cum
-        seg = np.array([id(cums[d]) for d in day])
+        seg = np.array([id(c) for c in cums])[day]
         for key in dict.fromkeys(seg.tolist()):
             mask = seg == key
             c = cums[int(day[mask][0])]
@@ -145,28 +165,77 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         first = len(self.cohort)
         years = np.asarray(self.year_of)[times.astype(int)]
         self._new_people((ages - years).tolist(), times.tolist())
-        # the monthly observer first: at a shared instant it sees the state before anything else happens then
+        # at the start of a day, in this order: the monthly observer (it sees the state before anything else
+        # happens then), 1 September, changes of capacity
         for k, d in enumerate(cal.month_start_days):
             self._at_urgent(max(d, 0), self._observe, k)
         for d in cal.september_days:
             self._at_urgent(d, self._september, d)
         self._schedule_capacity_changes()
-        env.process(self._arrival_process(times.tolist(), first))
-        env.process(self._review_clock())
+        self.arrival_t = times.tolist()
+        self.arrival_first = first
+        if self.arrival_t:
+            self._at(self.arrival_t[0] - self.now, self._arrival, 0)
+        env.process(self._day_clock())
         env.run(until=cal.n_days)
         self.rec.stats["events"] = self.n_events
         self.rec.stats["people"] = len(self.cohort)
-        for pid in self.holders:
-            if self.active[pid]:
-                self.rec.spell(self.spell_start[pid], cal.n_days, self.setting[pid], self.band[pid])
+        self._close_open_spells()
         return self.rec.history()
 
-    def _arrival_process(self, times: list[float], first: int):
-        env = self.env
-        for k, t in enumerate(times):
-            yield env.timeout(t - env.now)
-            self.n_events += 1
-            self._request(first + k, t, "new")
+    def _close_open_spells(self) -> None:
+        """rec.spell(first day, n_days, setting, band) for every plan still open at the end, in bulk."""
+        active, start, setting, band = self.active, self.spell_start, self.setting, self.band
+        open_ = [pid for pid in self.holders if active[pid]]
+        n_bands = len(AGE_BANDS)
+        self.rec._sp_start.extend([start[pid] for pid in open_])
+        self.rec._sp_end.extend([self.cal.n_days] * len(open_))
+        self.rec._sp_cell.extend([setting[pid] * n_bands + band[pid] for pid in open_])
+
+    def _day_clock(self):
+        """The SimPy process that is the clock: one step a day.
+
+        Day d: what happens to everyone at the start of the day (observer, September, capacity), the timed events
+        at exactly d that SimPy would have run before the review clock, the review team's day, then every timed
+        event before d + 1 in time order. `clock_seq` is the creation number SimPy's review-clock timeout for day d
+        would have had (it is created when day d - 1's reviews are done); on day 0 the reviews run first.
+        """
+        env, heap, urgent = self.env, self.heap, self.urgent
+        review_day = self._review_day
+        clock_seq = -1
+        for d in range(self.cal.n_days):
+            if d:
+                yield env.timeout(1)
+            self.now = d
+            todo = urgent.get(d)
+            if todo:
+                for callback, value in todo:
+                    callback(value)
+            while heap and heap[0][0] == d and heap[0][1] < clock_seq:
+                t, _, callback, value = heappop(heap)
+                self.now = t  # the event's own time (a float), as SimPy's now would be
+                callback(value)
+            self.now = d
+            review_day(d)
+            self.seq += 1
+            clock_seq = self.seq
+            end = d + 1
+            while heap and heap[0][0] < end:
+                t, _, callback, value = heappop(heap)
+                self.now = t
+                callback(value)
+
+    def _arrival(self, k: int) -> None:
+        """The k-th new request; then the next one is scheduled (as SimPy's arrival process did)."""
+        self.n_events += 1
+        self._request(self.arrival_first + k, self.arrival_t[k], "new")
+        k += 1
+        if k < len(self.arrival_t):
+            now = self.now
+            when = now + (self.arrival_t[k] - now)  # self._at, inline: SimPy's now + delay
+            if when < self.n_days:
+                self.seq += 1
+                heappush(self.heap, (when, self.seq, self._arrival, k))
 
     def _schedule_capacity_changes(self) -> None:
         inp = self.inp
@@ -176,8 +245,8 @@ class Run(Pipeline, Placement, Reviews, Transitions):
             if inp.place_capacity[d] is not inp.place_capacity[d - 1]:
                 self._at_urgent(d, self._place_capacity_changed, d)
 
-    def _observe(self, ev: Event) -> None:
-        self.rec.levels(ev._value, self.open_requests, len(self.assess_queue), self.in_assessment,
+    def _observe(self, month: int) -> None:
+        self.rec.levels(month, self.open_requests, len(self.assess_queue), self.in_assessment,
                         self.reviews_overdue, self.n_waiting, self.n_active)
 
 

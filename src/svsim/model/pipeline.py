@@ -7,10 +7,11 @@ assessments finish and no new one starts until the number running is below it.
 
 from __future__ import annotations
 
-from simpy.events import Event
+from heapq import heappush
 
+from ..domain import AGE_BAND_OF_AGE
 from .calendar import DAYS_PER_WEEK
-from .state import State, band_of
+from .state import MAX_AGE, State
 
 
 class Pipeline(State):
@@ -24,17 +25,20 @@ class Pipeline(State):
         inp = self.inp
         if self.rec.events is not None:
             self.rec.events.append((t, "request", pid, kind))
-        self._at(self.s_decision_time.duration(inp.decide_days[d], inp.decide_cv[d]), self._decide, pid)
+        when = self.now + self.s_decision_time.duration(inp.decide_days[d], inp.decide_cv[d])  # self._at, inline
+        if when < self.n_days:
+            self.seq += 1
+            heappush(self.heap, (when, self.seq, self._decide, pid))
 
-    def _decide(self, ev: Event) -> None:
+    def _decide(self, pid: int) -> None:
         self.n_events += 1
-        pid = ev._value
-        t = self.env.now
+        t = self.now
         d = int(t)
         m = self.month_of[d]
         inp, rec = self.inp, self.rec
         self.open_requests -= 1
-        b = band_of(self.cohort[pid] + self.year_of[d])
+        age = self.cohort[pid] + self.year_of[d]
+        b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
         if self.s_decision.uniform() >= inp.refusal[d][b]:
             rec.f_decisions_to_assess[m] += 1
             if rec.events is not None:
@@ -53,17 +57,17 @@ class Pipeline(State):
         if self.s_rerequest.uniform() < inp.rerequest_p[d]:
             self._at(self.s_rerequest_time.exponential() * inp.rerequest_days[d], self._rerequest, pid)
 
-    def _appeal_won(self, ev: Event) -> None:
+    def _appeal_won(self, pid: int) -> None:
         self.n_events += 1
-        t = self.env.now
+        t = self.now
         self.rec.f_appeals_won[self.month_of[int(t)]] += 1
         if self.rec.events is not None:
-            self.rec.events.append((t, "appeal_won", ev._value, ""))
-        self._join_assessment(ev._value, t)
+            self.rec.events.append((t, "appeal_won", pid, ""))
+        self._join_assessment(pid, t)
 
-    def _rerequest(self, ev: Event) -> None:
+    def _rerequest(self, pid: int) -> None:
         self.n_events += 1
-        self._request(ev._value, self.env.now, "rerequest")
+        self._request(pid, self.now, "rerequest")
 
     # ---- assessments: c officers' places, first come first served ---------------------------------------------
     def _join_assessment(self, pid: int, t: float) -> None:
@@ -81,7 +85,10 @@ class Pipeline(State):
         rec.w_assessment_queue.append((t - queued) / DAYS_PER_WEEK)
         if rec.events is not None:
             rec.events.append((t, "assessment_start", pid, ""))
-        self._at(self.s_assess_time.duration(inp.assess_days[d], inp.assess_cv[d]), self._complete_assessment, pid)
+        when = self.now + self.s_assess_time.duration(inp.assess_days[d], inp.assess_cv[d])  # self._at, inline
+        if when < self.n_days:
+            self.seq += 1
+            heappush(self.heap, (when, self.seq, self._complete_assessment, pid))
 
     def _pull_assessments(self, t: float) -> None:
         cap = self.inp.assess_capacity[int(t)]
@@ -90,17 +97,16 @@ class Pipeline(State):
             pid = q.popleft()
             self._start_assessment(pid, t, self.queued_t[pid])
 
-    def _complete_assessment(self, ev: Event) -> None:
+    def _complete_assessment(self, pid: int) -> None:
         self.n_events += 1
-        pid = ev._value
-        t = self.env.now
+        t = self.now
         d = int(t)
         m = self.month_of[d]
         rec = self.rec
         self.in_assessment -= 1
         rec.f_assessments_completed[m] += 1
         age = self.cohort[pid] + self.year_of[d]
-        b = band_of(age)
+        b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
         if self.s_not_issue.uniform() < self.inp.not_issue[d][b] or age > self.inp.plan_end_age:
             rec.f_not_issued[m] += 1
             if rec.events is not None:
@@ -110,5 +116,5 @@ class Pipeline(State):
         if self.assess_queue:
             self._pull_assessments(t)
 
-    def _assessment_capacity_up(self, ev: Event) -> None:
-        self._pull_assessments(self.env.now)
+    def _assessment_capacity_up(self, day: int) -> None:
+        self._pull_assessments(day)

@@ -7,12 +7,12 @@ when the fallback is 'wait', waits in neet_awaiting for the next place to free, 
 
 from __future__ import annotations
 
-from simpy.events import Event
-
 from ..domain import AGE_BANDS, SETTINGS
 from .calendar import DAYS_PER_WEEK
 from .inputs import WAIT, pick
 from .state import N_SETTINGS, NEET, WEEKS_TO_PLAN_DAYS, State
+
+N_BANDS = len(AGE_BANDS)
 
 
 class Placement(State):
@@ -29,15 +29,30 @@ class Placement(State):
         target = pick(cum, targets, self.s_placement.uniform())
         if target < 0:
             target = targets[-1]
-        s, wait = self._place(target, d, m, -1)
+        if self.count[target] < inp.place_capacity[d][target]:  # a place: what _place gives, without the call
+            s, wait = target, -1
+        else:
+            s, wait = self._place(target, d, m, -1)
         self._open_plan(pid, s, b, int(t) + 1)
         if wait >= 0:
             self._wait(pid, wait)
-        rec.new_placements[(m * N_SETTINGS + s) * len(AGE_BANDS) + b] += 1
+        rec.new_placements[(m * N_SETTINGS + s) * N_BANDS + b] += 1
         if rec.events is not None:
             rec.events.append((t, "plan_issued", pid, SETTINGS[s]))
         self._schedule_review(pid, t + inp.review_interval_days[d][b])
         self._schedule_move_away(pid, t)
+
+    def _open_plans(self, pids: range, settings: list[int], bands: list[int]) -> None:
+        """Plans for the consecutive people `pids` from day 0 (the census), as _open_plan for each in turn."""
+        lo, hi = pids.start, pids.stop
+        self.setting[lo:hi] = settings
+        self.band[lo:hi] = bands
+        self.active[lo:hi] = [True] * len(pids)
+        self.spell_start[lo:hi] = [0] * len(pids)
+        for s in settings:
+            self.count[s] += 1
+        self.n_active += len(pids)
+        self.holders.extend(pids)
 
     def _open_plan(self, pid: int, s: int, b: int, first_day: int) -> None:
         self.setting[pid] = s
@@ -133,8 +148,8 @@ class Placement(State):
         if self.waiting[s]:
             self._admit(s, t)
 
-    def _place_capacity_changed(self, ev: Event) -> None:
-        t = self.env.now
+    def _place_capacity_changed(self, day: int) -> None:
+        t = day
         for s in range(N_SETTINGS):
             if self.waiting[s]:
                 self._admit(s, t)

@@ -3,7 +3,8 @@
 A review falls due an interval after the last one (or after the plan was issued). Each day the reviews due
 that day join the backlog and the team completes as many as its capacity for the day allows (the month's
 capacity spread over its days; unused capacity is not banked). A review may end the plan, move the child
-(subject to places), or continue it; the next review is due an interval after this one.
+(subject to places), or continue it; the next review is due an interval after this one. The engine's day clock
+(engine.Run._day_clock) runs the team's day after the start-of-day events and before the day's timed events.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ from .calendar import DAYS_PER_WEEK
 from .inputs import pick
 from .state import State
 
+_SLOW = 2.0
+"""A threshold above every uniform draw: the review goes through the full (exact) path."""
+
 
 class Reviews(State):
     """The annual review team."""
-
-    def _review_clock(self):
-        env = self.env
-        for d in range(self.cal.n_days):
-            if d > env.now:
-                yield env.timeout(d - env.now)
-            self._review_day(d)
 
     def _schedule_review(self, pid: int, due: float) -> None:
         self.review_due[pid] = due
@@ -31,71 +28,112 @@ class Reviews(State):
         if day < len(self.reviews_by_day):
             self.reviews_by_day[day].append(pid)
 
+    def _quiet_thresholds(self, cease_p: tuple[float, ...], moves: tuple) -> list[float]:
+        """By (band x N_SETTINGS + setting): a review whose uniform draw is at least this neither ends the plan
+        nor moves the child. It is the exact boundary p + (1 - p) x P(move) raised by 1e-9, far above rounding
+        error, so a draw just below it still goes through the exact test; the result never depends on it."""
+        cache = self.quiet_cache
+        key = (id(cease_p), id(moves))
+        hit = cache.get(key)
+        if hit is not None:
+            return hit[0]
+        out = []
+        for p in cease_p:
+            for mv in moves:
+                if p >= 1.0:
+                    out.append(_SLOW)
+                elif mv is None:
+                    out.append(p)
+                else:
+                    out.append(p + (1.0 - p) * mv[0][-1] + 1e-9)
+        cache[key] = (out, (cease_p, moves))  # keep the objects alive, so their ids stay theirs
+        return out
+
     def _review_day(self, d: int) -> None:
         """Reviews falling due today join the backlog; the team does as many as today's capacity allows.
 
         Each review is one uniform draw u: the plan ends if u < p_cease, else (u - p_cease) / (1 - p_cease) picks
-        any move (a uniform again, given that the plan continues).
+        any move (a uniform again, given that the plan continues). Most reviews change nothing but the next due
+        date, so they are done in bulk; the few that end a plan or move a child are done one by one, in order,
+        and see every change made by the reviews before them. The result is that of doing them one at a time.
         """
         due_q, active, in_queue, due_of = self.reviews_due, self.active, self.in_review_queue, self.review_due
         rec, inp = self.rec, self.inp
         m = self.month_of[d]
-        today = self.reviews_by_day[d]
-        if today:
-            new = 0
-            for pid in today:
-                if active[pid]:
-                    due_q.append(pid)
-                    in_queue[pid] = True
-                    new += 1
-                    if due_of[pid] >= 0:
-                        rec.f_reviews_due[m] += 1
-            self.reviews_overdue += new
-            self.reviews_by_day[d] = []
-        if not due_q:
-            self.review_tokens = min(self.review_tokens + inp.review_capacity_per_day[d], 1.0)
-            return
-        tokens = self.review_tokens + inp.review_capacity_per_day[d]
-        cease_p, moves, interval = inp.review_cease[d], inp.review_moves[d], inp.review_interval_days[d]
-        band, setting = self.band, self.setting
-        uniform = self.s_review.uniform
-        late = rec.w_review_late
-        events = rec.events
         buckets = self.reviews_by_day
-        n_buckets = len(buckets)
-        t = float(d)
-        done = 0
-        while due_q and tokens >= 1.0:
-            pid = due_q.popleft()
-            if not in_queue[pid]:
-                continue  # ceased while waiting for its review
-            tokens -= 1.0
-            done += 1
-            in_queue[pid] = False
-            self.reviews_overdue -= 1
-            late.append((t - due_of[pid]) / DAYS_PER_WEEK if t > due_of[pid] else 0.0)
-            if events is not None:
-                events.append((t, "review", pid, ""))
-            b = band[pid]
-            u = uniform()
-            p = cease_p[b]
-            if u < p:
-                self._cease(pid, t, rec.f_ceased_review, "review")
-                continue
-            mv = moves[setting[pid]]
-            if mv is not None:
-                v = (u - p) / (1.0 - p)
-                if v < mv[0][-1]:  # a move (most reviews move nobody)
-                    rec.f_review_moves[m] += 1
-                    self._move(pid, pick(mv[0], mv[1], v), t, d, m)
-            due = t + interval[b]
-            due_of[pid] = due
-            day = int(due)  # the first daily clock at or after `due` (t is whole, so due > 0)
-            if day < due:
-                day += 1
-            if day < n_buckets:
-                buckets[day].append(pid)
+        today = buckets[d]
+        if today:
+            new = [pid for pid in today if active[pid]]
+            if new:
+                due_q.extend(new)
+                for pid in new:
+                    in_queue[pid] = True
+                self.reviews_overdue += len(new)
+                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
+            buckets[d] = []
+        head = self.reviews_head
+        tokens = self.review_tokens + inp.review_capacity_per_day[d]
+        if head == len(due_q) or tokens < 1.0:
+            self.review_tokens = min(tokens, 1.0)
+            return
+        # the reviews done today: the oldest still waiting (skipping plans that ended while waiting)
+        todo: list[int] = []
+        if tokens == math.inf:
+            todo = [pid for pid in due_q[head:] if in_queue[pid]]
+            head = len(due_q)
+        else:
+            want = int(tokens)
+            while len(todo) < want and head < len(due_q):
+                chunk = due_q[head:head + want - len(todo)]
+                head += len(chunk)
+                todo.extend([pid for pid in chunk if in_queue[pid]])
+        if head > 4096 and 2 * head > len(due_q):
+            del due_q[:head]
+            head = 0
+        self.reviews_head = head
+        done = len(todo)
+        if not done:
+            self.review_tokens = min(tokens, 1.0)
+            return
+        tokens -= done  # exact: whole numbers off a float below 2**52
+        self.review_tokens = min(tokens, 1.0)  # idle capacity is not banked beyond one review
+        self.reviews_overdue -= done
         rec.f_reviews_completed[m] += done
         self.n_events += done
-        self.review_tokens = min(tokens, 1.0)  # idle capacity is not banked beyond one review
-
+        t = float(d)
+        rec.w_review_late.extend([(t - due_of[pid]) / DAYS_PER_WEEK if t > due_of[pid] else 0.0 for pid in todo])
+        cease_p, moves, interval = inp.review_cease[d], inp.review_moves[d], inp.review_interval_days[d]
+        events = rec.events
+        quiet = [_SLOW] * (len(cease_p) * len(moves)) if events is not None else self._quiet_thresholds(cease_p, moves)
+        n_settings = len(moves)
+        # the next review is due an interval after this one, at the first daily clock at or after it (t is whole,
+        # so due > 0); by band: (due, the list of that day's reviews)
+        n_buckets = len(buckets)
+        next_due: list[float] = []
+        next_day: list[list[int]] = []
+        for iv in interval:
+            due = t + iv
+            day = int(due)
+            if day < due:
+                day += 1
+            next_due.append(due)
+            next_day.append(buckets[day] if day < n_buckets else [])
+        band, setting = self.band, self.setting
+        for pid, u in zip(todo, self.s_review.take_uniforms(done), strict=True):
+            in_queue[pid] = False
+            b = band[pid]
+            if u < quiet[b * n_settings + setting[pid]]:
+                if events is not None:
+                    events.append((t, "review", pid, ""))
+                p = cease_p[b]
+                if u < p:
+                    self._cease(pid, t, rec.f_ceased_review, "review")
+                    continue
+                mv = moves[setting[pid]]
+                if mv is not None:
+                    v = (u - p) / (1.0 - p)
+                    if v < mv[0][-1]:  # a move (most reviews move nobody)
+                        rec.f_review_moves[m] += 1
+                        self._move(pid, pick(mv[0], mv[1], v), t, d, m)
+            due_of[pid] = next_due[b]
+            next_day[b].append(pid)

@@ -5,7 +5,7 @@ numpy's SeedSequence, so:
 - adding or removing a stream never shifts the numbers of another;
 - replication i of every scenario draws the same numbers from the same stream (common random numbers), so
   scenario comparisons are paired and low-noise.
-Draws are made in blocks of BLOCK numbers and served one at a time from a Python list, which is far faster
+Draws are made in blocks of BLOCK numbers and served one at a time from Python lists, which is far faster
 than a numpy call per event. A categorical choice is a uniform draw and a bisect on cumulative shares.
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable, Iterator
+from itertools import chain, islice, repeat
 
 import numpy as np
 
@@ -39,37 +41,33 @@ def generator(seed: int, replication: int, name: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(ss))
 
 
-class Stream:
-    """Buffered draws from one named stream: uniforms, exponentials and gammas, each from its own block."""
+def _served(draw, *args) -> Iterator[float]:
+    """Numbers served one at a time from blocks of BLOCK, each block drawn when the first of its numbers is needed.
 
-    __slots__ = ("name", "rng", "_u", "_ui", "_e", "_ei", "_g")
+    A chain of lists: next() on it is a C call, and a block is drawn (draw(*args, BLOCK)) only when the previous
+    one is used up, at the same moment a counter-and-refill buffer would draw it, so the generator's sequence of
+    calls, and with it every number, is the same.
+    """
+    return chain.from_iterable(map(lambda _: draw(*args, BLOCK).tolist(), repeat(None)))
+
+
+class Stream:
+    """Buffered draws from one named stream: uniforms, exponentials and gammas, each from its own block.
+
+    `uniform()` (a uniform number in [0, 1)) and `exponential()` (a standard exponential, mean 1) are the
+    `__next__` of an iterator over blocks (see `_served`): the cheapest call Python has.
+    """
+
+    __slots__ = ("name", "rng", "uniform", "exponential", "_u", "_e", "_g")
 
     def __init__(self, rng: np.random.Generator, name: str = "") -> None:
         self.name = name
         self.rng = rng
-        self._u: list[float] = []
-        self._ui = 0
-        self._e: list[float] = []
-        self._ei = 0
-        self._g: dict[float, list] = {}
-
-    def uniform(self) -> float:
-        """A uniform number in [0, 1)."""
-        i = self._ui
-        if i == len(self._u):
-            self._u = self.rng.random(BLOCK).tolist()
-            i = 0
-        self._ui = i + 1
-        return self._u[i]
-
-    def exponential(self) -> float:
-        """A standard exponential (mean 1)."""
-        i = self._ei
-        if i == len(self._e):
-            self._e = self.rng.standard_exponential(BLOCK).tolist()
-            i = 0
-        self._ei = i + 1
-        return self._e[i]
+        self._u = _served(rng.random)
+        self._e = _served(rng.standard_exponential)
+        self.uniform: Callable[[], float] = self._u.__next__
+        self.exponential: Callable[[], float] = self._e.__next__
+        self._g: dict[float, Iterator[float]] = {}
 
     def duration(self, mean: float, cv: float) -> float:
         """A gamma-distributed time with this mean and coefficient of variation (cv 0 = exactly the mean).
@@ -82,13 +80,18 @@ class Stream:
         if cv == 1.0:
             return mean * self.exponential()
         shape = 1.0 / (cv * cv)
-        buf = self._g.get(shape)
-        if buf is None or buf[1] == len(buf[0]):
-            buf = [self.rng.standard_gamma(shape, BLOCK).tolist(), 0]
-            self._g[shape] = buf
-        i = buf[1]
-        buf[1] = i + 1
-        return buf[0][i] * mean / shape
+        it = self._g.get(shape)
+        if it is None:
+            it = self._g[shape] = _served(self.rng.standard_gamma, shape)
+        return next(it) * mean / shape
+
+    def take_uniforms(self, n: int) -> list[float]:
+        """The next n uniforms: the same numbers, and the same stream afterwards, as n calls of uniform()."""
+        return list(islice(self._u, n))
+
+    def take_exponentials(self, n: int) -> list[float]:
+        """The next n exponentials: the same numbers, and the same stream afterwards, as n calls of exponential()."""
+        return list(islice(self._e, n))
 
     def uniforms(self, n: int) -> np.ndarray:
         """n uniforms at once, drawn in whole blocks so the sequence does not depend on n."""

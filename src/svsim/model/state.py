@@ -4,6 +4,15 @@ A person is anyone with a plan or a request in flight. Ages are kept as a cohort
 academic year of day 0), so the age on any day is cohort + the Septembers passed; nobody needs updating when
 they age. The event handlers live in the mixins (pipeline, placement, reviews, transitions); this class holds
 what they share.
+
+Scheduling. SimPy is the clock: one SimPy process steps through the days (engine.Run._day_clock). The timed
+events of single people between two days (a decision, the end of an assessment, an appeal outcome, a repeat
+request, a move away, the next request) wait in a plain heap of (time, sequence, handler, value) and are run in
+order by the day clock. This is exactly the order SimPy's own event queue would give them: SimPy orders events by
+(time, priority, creation counter); these are all of normal priority and `sequence` counts their creation in the
+same order, including the day clock's own timeouts (see `clock_seq` in the engine), so ties between an event at a
+whole day and the day clock are broken as SimPy would break them. It saves SimPy's per-event work (a Timeout, its
+callback list and an environment step for each of about 75,000 events in a Kent replication).
 """
 
 from __future__ import annotations
@@ -11,9 +20,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 
 import simpy
-from simpy.events import URGENT, Event, Timeout
 
 from ..domain import AGE_BAND_OF_AGE, SETTINGS, STATUTORY_WEEKS_TO_PLAN
 from .calendar import DAYS_PER_WEEK
@@ -74,13 +83,21 @@ class State:
         self.in_assessment = 0
         self.review_due: list[float] = []  # per person: when the next annual review is due
         self.reviews_by_day: list[list[int]] = [[] for _ in range(cal.n_days + 1)]  # who falls due on each day
-        self.reviews_due: deque[int] = deque()  # due and not yet done, oldest first
+        self.reviews_due: list[int] = []  # due and not yet done, oldest first, from index reviews_head
+        self.reviews_head = 0
         self.reviews_overdue = 0
+        self.quiet_cache: dict[tuple[int, int], tuple[list[float], object]] = {}  # reviews._quiet_thresholds
         self.review_tokens = 0.0
         self.waiting: list[deque[int]] = [deque() for _ in SETTINGS]
         self.n_waiting = 0
         self.n_events = 0
-
+        # the timed events of single people: a heap of (time, sequence, handler, value); see the module docstring
+        self.heap: list[tuple[float, int, Callable[[object], None], object]] = []
+        self.seq = 0
+        self.now: float = 0  # the time of the event being handled (an int on the day clock, as in SimPy)
+        self.n_days = cal.n_days
+        # things that happen to everyone at the start of a day, in the order they were scheduled (engine.Run)
+        self.urgent: dict[int, list[tuple[Callable[[object], None], object]]] = {}
 
     def _new_person(self, cohort: int, request_t: float) -> int:
         self.cohort.append(cohort)
@@ -109,13 +126,17 @@ class State:
         self.queued_t.extend([0.0] * n)
         self.review_due.extend([math.inf] * n)
 
-    def _at(self, delay: float, callback: Callable[[Event], None], value: object) -> None:
-        ev = Timeout(self.env, delay, value)
-        ev.callbacks.append(callback)
+    def _at(self, delay: float, callback: Callable[[object], None], value: object) -> None:
+        """Run callback(value) `delay` days from now (after everything already scheduled for that instant).
 
-    def _at_urgent(self, when: float, callback: Callable[[Event], None], value: object = None) -> None:
-        ev = Event(self.env)
-        ev._ok = True
-        ev._value = value
-        ev.callbacks.append(callback)
-        self.env.schedule(ev, URGENT, when - self.env.now)
+        The time is computed as SimPy computes a Timeout's (now + delay), so it is the same float. Events at or
+        after the end of the run would never be handled (SimPy stops before them) and are not kept.
+        """
+        t = self.now + delay
+        if t < self.n_days:
+            self.seq += 1
+            heappush(self.heap, (t, self.seq, callback, value))
+
+    def _at_urgent(self, day: int, callback: Callable[[object], None], value: object = None) -> None:
+        """Run callback(value) at the very start of `day`, before any timed event then (SimPy's URGENT priority)."""
+        self.urgent.setdefault(day, []).append((callback, value))

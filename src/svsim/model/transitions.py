@@ -8,10 +8,13 @@ transitions.plan_end_age end, and at the ages of the phase transfers a plan may 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from heapq import heappush
+from itertools import compress
 
-from simpy.events import Event
+import numpy as np
 
-from ..domain import AGE_BAND_OF_AGE
+from ..domain import AGE_BAND_OF_AGE, AGE_BANDS
 from .inputs import pick
 from .state import MAX_AGE, State
 
@@ -24,30 +27,43 @@ class Transitions(State):
         inp = self.inp
         h = inp.move_away_hazard
         d = int(t)
-        if d >= self.cal.n_days:
+        if d >= self.n_days:
             return
         target = h[d] + inp.move_away_rate[d] * (t - d) + self.s_move_away.exponential()
         if target >= h[-1]:
             return
-        lo, hi = d, len(h) - 1  # h[lo] <= target < h[hi]
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if h[mid] <= target:
-                lo = mid
-            else:
-                hi = mid
+        lo = bisect_right(h, target, d, len(h) - 1) - 1  # h[lo] <= target < h[lo + 1]
         when = lo + (target - h[lo]) / inp.move_away_rate[lo]
-        self._at(max(when, t) - self.env.now, self._moved_away, pid)
+        self._at(max(when, t) - self.now, self._moved_away, pid)
 
-    def _moved_away(self, ev: Event) -> None:
+    def _schedule_moves_away(self, pids: range) -> None:
+        """_schedule_move_away(pid, 0) for each of `pids` in turn, at time 0, vectorised (the same numbers)."""
+        inp = self.inp
+        h = inp.move_away_hazard
+        if not pids or self.n_days <= 0:
+            return
+        hz = np.asarray(h, dtype=float)
+        rate = np.asarray(inp.move_away_rate, dtype=float)
+        target = (h[0] + inp.move_away_rate[0] * (0.0 - 0)) + np.asarray(
+            self.s_move_away.take_exponentials(len(pids)), dtype=float)
+        keep = np.flatnonzero(target < h[-1])
+        target = target[keep]
+        lo = np.searchsorted(hz[:-1], target, side="right") - 1
+        when = lo + (target - hz[lo]) / rate[lo]
+        heap, now, n_days, callback = self.heap, self.now, self.n_days, self._moved_away
+        for k, w in zip(keep.tolist(), when.tolist(), strict=True):
+            at = now + (max(w, 0.0) - now)
+            if at < n_days:
+                self.seq += 1
+                heappush(heap, (at, self.seq, callback, pids[k]))
+
+    def _moved_away(self, pid: int) -> None:
         self.n_events += 1
-        pid = ev._value
         if self.active[pid]:
-            self._cease(pid, self.env.now, self.rec.f_moved_away, "moved_away")
+            self._cease(pid, self.now, self.rec.f_moved_away, "moved_away")
 
-    def _september(self, ev: Event) -> None:
+    def _september(self, d: int) -> None:
         self.n_events += 1
-        d = ev._value
         t = float(d)
         inp, rec = self.inp, self.rec
         m = self.month_of[d]
@@ -59,14 +75,25 @@ class Transitions(State):
         self.holders = holders
         capped_moves: list[tuple[int, int]] = []
         caps = inp.place_capacity[d]
-        for pid in holders:
+        band_now = self.band
+        top_band = AGE_BAND_OF_AGE[MAX_AGE]
+        # only plans that end, reach a phase transfer or change age band have anything to do today; the rest
+        # are skipped in bulk (their band is fixed until they are reached: moves keep a child's band)
+        action = [age > end_age or age in transfer_at
+                  or (AGE_BAND_OF_AGE[age] if age <= MAX_AGE else top_band) != band_now[pid]
+                  for age, pid in zip([cohort[pid] + year for pid in holders], holders, strict=True)]
+        spell_start = self.spell_start
+        e = d + 1  # a new spell starts the day after t (as in _respell)
+        sp_start, sp_end, sp_cell = rec._sp_start, rec._sp_end, rec._sp_cell
+        n_bands = len(AGE_BANDS)
+        for pid in compress(holders, action):
             if not active[pid]:
                 continue
             age = cohort[pid] + year
             if age > end_age:
                 self._cease(pid, t, rec.f_ceased_age, "age")
                 continue
-            b = AGE_BAND_OF_AGE[age] if age <= MAX_AGE else AGE_BAND_OF_AGE[MAX_AGE]
+            b = AGE_BAND_OF_AGE[age] if age <= MAX_AGE else top_band
             name = transfer_at.get(age)
             s = setting[pid]
             if name is not None:
@@ -83,8 +110,15 @@ class Transitions(State):
                             self._respell(pid, target, b, t, m)
                             continue
                         capped_moves.append((pid, target))
-            if b != self.band[pid]:
-                self._respell(pid, s, b, t, m)
+            old = band_now[pid]
+            if b != old:  # _respell(pid, s, b, t, m) with no change of setting, inline
+                start = spell_start[pid]
+                if start < e:
+                    sp_start.append(start)
+                    sp_end.append(e)
+                    sp_cell.append(s * n_bands + old)
+                spell_start[pid] = e
+                band_now[pid] = b
         for pid, target in capped_moves:
             if active[pid]:
                 self._move(pid, target, t, d, m)
