@@ -76,6 +76,9 @@ CASES: dict[str, tuple[str, int | None, tuple[str, ...]]] = {
     "bad_financial_year.yaml": (
         "bad_financial_year.yaml", 5, ("targets.sv_profile_gbp_m.2022-24", "not a financial year like 2022-23")
     ),
+    "bad_price_base_year.yaml": (
+        "bad_price_base_year.yaml", 4, ("costs.price_base_year", "expected a financial year like 2022-23")
+    ),
     "uncertainty_bad_argument.yaml": (
         "uncertainty_bad_argument.yaml", 4,
         ("uncertainty.demand.request_rate_per_10k_0_18.sigma", "sigma must be greater than 0"),

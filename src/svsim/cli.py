@@ -77,7 +77,6 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         workers: int | None, executor: str, scheduler: str | None, quantiles_text: str, precision: float | None,
         max_replications: int, quiet: bool) -> None:
     """Simulate SCENARIO, print the Safety Valve table and write a new run folder (CSV, charts, manifest)."""
-    from .finance.costs import price_base_year
     from .outputs.tables import parse_quantiles
     from .scenario import ScenarioError, load_scenario
 
@@ -95,7 +94,6 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
             sys.exit(EXIT_BAD_INPUT)
     try:
         scenario = load_scenario(scenario_file, overrides)
-        price_base_year(scenario)  # the one money input the schema cannot check at load
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -226,16 +224,13 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
     (exact; more than 8 interventions are grouped by Safety Valve condition). Writes a new results folder.
     """
-    from .finance.costs import price_base_year
     from .scenario import ScenarioError, load_scenario
 
     scenarios = []
     failed = False
     for path in (base_file, *other_files):
         try:
-            scenario = load_scenario(path)
-            price_base_year(scenario)
-            scenarios.append(scenario)
+            scenarios.append(load_scenario(path))
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             failed = True

@@ -13,6 +13,7 @@ from .spec import (
     CHOICE,
     DATE,
     DURATION,
+    FINANCIAL_YEAR,
     INTEGER,
     MONEY,
     RATE,
@@ -171,7 +172,9 @@ SCHEMA = Section(
         ),
         "costs": Section(
             {
-                "price_base_year": Param(TEXT, "financial year whose prices unit costs are given in", dated=False),
+                "price_base_year": Param(
+                    FINANCIAL_YEAR, "financial year whose prices unit costs are given in", dated=False
+                ),
                 "unit_cost_gbp_per_year": ByKey(
                     tuple(s for s in SETTINGS if s != "mainstream"),
                     Param(MONEY, "High Needs cost per plan per year in this setting (price-base prices)", unit="GBP"),

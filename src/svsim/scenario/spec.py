@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain import parse_financial_year
+
 
 class _Required:
     def __repr__(self) -> str:
@@ -33,6 +35,7 @@ WEIGHT = "weight"  # a number >= 0, relative (normalised by the model)
 REAL = "real"  # any number
 CHOICE = "choice"  # one of a fixed list of words
 TEXT = "text"
+FINANCIAL_YEAR = "financial_year"  # a label like 2022-23 (April to March)
 DATE = "date"
 INTEGER = "integer"  # a whole number >= 0
 
@@ -51,6 +54,7 @@ EXPECTED = {
     REAL: "a number",
     INTEGER: "a whole number of at least 0",
     TEXT: "text",
+    FINANCIAL_YEAR: "a financial year like 2022-23",
     DATE: "an ISO date like 2023-09-01",
 }
 
@@ -65,6 +69,12 @@ def check_value(kind: str, value: Any, choices: tuple[str, ...] = ()) -> tuple[A
         return None, "one of: " + ", ".join(choices)
     if kind == TEXT:
         return (value, None) if isinstance(value, str) else (None, EXPECTED[TEXT])
+    if kind == FINANCIAL_YEAR:
+        try:
+            parse_financial_year(value)
+        except ValueError:
+            return None, EXPECTED[FINANCIAL_YEAR]
+        return value, None
     if kind == DATE:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value, None
