@@ -150,3 +150,17 @@ def test_bad_input_and_failures(tmp_path, monkeypatch):
     assert len(failed) == 1
     manifest = json.loads((failed[0] / "manifest.json").read_text())
     assert "worker lost" in manifest["status"]
+
+
+def test_set_overrides_every_scenario_compared(tmp_path, fake_engine):
+    from svsim.scenario import load_scenario
+
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--workers", "1", "--no-attribution", "--out", str(tmp_path),
+                    "--set", "demand.request_rate_per_10k_0_18=130")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((only_folder(tmp_path) / "manifest.json").read_text())
+    changed = load_scenario(BASE, ["demand.request_rate_per_10k_0_18=130"]).fingerprint
+    assert manifest["base"]["fingerprint"] == changed != load_scenario(BASE).fingerprint
+    bad = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--set", "demand.request_rate_per_10k_0_18=-1")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "demand.request_rate_per_10k_0_18" in bad.output

@@ -217,8 +217,11 @@ class ProgressLine:
               help="Folder in which the new folder compare-<base>-vs-<other>-<timestamp>/ is created.")
 @click.option("--attribution/--no-attribution", default=True, show_default=True,
               help="Split the saving among interventions (Shapley) when the scenarios differ only by them.")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a parameter in EVERY scenario compared, e.g. to ask what a measure saves under higher "
+                   "demand: --set demand.request_rate_per_10k_0_18=130 (repeatable).")
 def compare(base_file: Path, other_files: Sequence[Path], replications: int, seed: int, workers: int | None,
-            out: Path, attribution: bool) -> None:
+            out: Path, attribution: bool, overrides: Sequence[str]) -> None:
     """Compare each OTHER with BASE on common random numbers: paired differences with 95% intervals.
 
     When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
@@ -230,7 +233,7 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     failed = False
     for path in (base_file, *other_files):
         try:
-            scenarios.append(load_scenario(path))
+            scenarios.append(load_scenario(path, overrides))
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             failed = True
