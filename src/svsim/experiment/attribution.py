@@ -33,7 +33,6 @@ The method, as `svsim compare` reports it:
 from __future__ import annotations
 
 import math
-import multiprocessing
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,11 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from ..finance.costs import placement_spend
-from ..finance.deficit import deficit_trajectory, financial_years
+from ..finance.deficit import financial_years
 from ..scenario import Intervention, Scenario
 from ..scenario.model import LABELS
-from .replications import ReplicationResult
+from .replications import ReplicationResult, price_history
 
 MONEY_PREFIXES: tuple[str, ...] = ("costs.", "income.", "deficit.")
 """Parameters the engine never reads: an intervention changing only these leaves the simulation unchanged."""
@@ -254,12 +252,7 @@ def _for_replication(scenario: Scenario, seed: int, replication: int) -> Scenari
 
 def _money(history: Any, scenario: Scenario) -> np.ndarray:
     """[year, measure] of ATTRIBUTED for one scenario's parameters on a History: what `summarise` computes."""
-    years = financial_years(scenario)
-    spend = placement_spend(history, scenario)
-    incomplete = [fy for fy in years if not spend.is_complete(fy)]
-    if incomplete:
-        raise ValueError(f"the History does not cover financial year(s) {incomplete} in full")
-    money = deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years})
+    _, money = price_history(history, scenario)
     return np.array([[m.accumulated_deficit_gbp_m, m.in_year_deficit_gbp_m] for m in money])
 
 
@@ -306,12 +299,9 @@ def _job(key: int, masks: tuple[int, ...], replication: int) -> tuple[int, int, 
 
 
 def _mp_context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["svsim.experiment.attribution", "svsim.model"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+    from .executors import process_context
+
+    return process_context(["svsim.experiment.attribution", "svsim.model"])
 
 
 def subset_deficits(

@@ -173,14 +173,19 @@ def _run_in_worker(index: int, key: str, replication: int) -> tuple[int, Replica
     return index, run_one(_WORKER_SCENARIOS[key], _WORKER_SEED, replication)
 
 
-def _mp_context() -> Any:
-    """forkserver where available (fast, and safe when this process has threads), else spawn."""
+def process_context(preload: list[str]) -> Any:
+    """forkserver where available (fast, and safe when this process has threads), else spawn; `preload` are
+    the modules every worker imports once."""
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["svsim.experiment.executors", "svsim.model"])
+        ctx.set_forkserver_preload(preload)
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _mp_context() -> Any:
+    return process_context(["svsim.experiment.executors", "svsim.model"])
 
 
 class _Local:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..domain import SETTINGS
-from ..finance.costs import other_lines_gbp_m, placement_spend
+from ..finance.costs import PlacementSpend, other_lines_gbp_m, placement_spend
 from ..finance.deficit import YearMoney, deficit_trajectory, financial_years
 from ..finance.kpis import census_counts, kpi_values
 from ..model.history import History
@@ -57,6 +57,19 @@ class ReplicationResult:
         return next(m for m in self.money if m.financial_year == fy)
 
 
+def price_history(history: History, scenario: Scenario) -> tuple[PlacementSpend, list[YearMoney]]:
+    """Placement spend and the money by financial year for one History under `scenario`'s money parameters.
+
+    Pure: the same History can be priced under several scenarios that differ only in money (attribution does).
+    """
+    years = financial_years(scenario)
+    spend = placement_spend(history, scenario)
+    incomplete = [fy for fy in years if not spend.is_complete(fy)]
+    if incomplete:
+        raise ValueError(f"the History does not cover financial year(s) {incomplete} in full")
+    return spend, deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years})
+
+
 def summarise(
     history: History, scenario: Scenario, *, seed: int | None = None, replication: int | None = None,
     runtime_s: float = 0.0,
@@ -66,11 +79,7 @@ def summarise(
     `seed` and `replication` default to those recorded in the History.
     """
     years = financial_years(scenario)
-    spend = placement_spend(history, scenario)
-    incomplete = [fy for fy in years if not spend.is_complete(fy)]
-    if incomplete:
-        raise ValueError(f"the History does not cover financial year(s) {incomplete} in full")
-    money = deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years})
+    spend, money = price_history(history, scenario)
     plan_years = {
         fy: {s: float(v) / spend.days[fy] for s, v in zip(SETTINGS, spend.plan_days[fy].sum(axis=1), strict=True)}
         for fy in years
