@@ -324,6 +324,55 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
     return "\n".join(lines)
 
 
+@main.command()
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(path_type=Path))
+@click.option("--match", "-m", default="", metavar="TEXT", help="Only parameters whose path or meaning contains TEXT.")
+@click.option("--csv", "csv_file", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the catalogue to a CSV file (opens in Excel) instead of printing it.")
+def params(scenario_file: Path | None, match: str, csv_file: Path | None) -> None:
+    """List every parameter a scenario can set: meaning, allowed values, unit, default.
+
+    With a SCENARIO, also its value there, the cited source and the interventions that change it.
+    """
+    import csv
+
+    from .scenario import ScenarioError, load_scenario
+    from .scenario.describe import COLUMNS, parameter_rows
+
+    scenario = None
+    if scenario_file is not None:
+        try:
+            scenario = load_scenario(scenario_file)
+        except ScenarioError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    rows = parameter_rows(scenario, match)
+    columns = [c for c in COLUMNS if scenario is not None or c not in ("value", "source", "changed_by")]
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        click.echo(f"{len(rows)} parameters written to {csv_file}")
+        return
+    for row in rows:
+        click.echo(click.style(row["parameter"], bold=True))
+        click.echo(f"    {row['meaning']}")
+        detail = f"    allowed: {row['allowed']}"
+        if row["unit"]:
+            detail += f"; unit: {row['unit']}"
+        detail += f"; default: {row['default']}" + ("" if row["can_change_over_time"] == "yes" else "; fixed at start")
+        click.echo(detail)
+        if scenario is not None:
+            click.echo(f"    value: {row['value']}")
+            if row["source"]:
+                click.echo(f"    source: {' '.join(row['source'].split())}")
+            if row["changed_by"]:
+                click.echo(f"    changed by: {row['changed_by']}")
+    if not rows:
+        click.echo(f"no parameter matches '{match}'", err=True)
+
+
 def _summary(scenario) -> str:  # noqa: ANN001 - Scenario, imported lazily
     from .domain import financial_year_label
 
