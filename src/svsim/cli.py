@@ -84,14 +84,7 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         quantiles = parse_quantiles(quantiles_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quantiles") from None
-    if scheduler is not None and executor != "dask":
-        raise click.UsageError("--scheduler needs --executor dask")
-    if executor == "dask":
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            click.echo("svsim: the dask executor needs dask.distributed: pip install 'svsim[dask]'", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+    _check_executor(executor, scheduler)
     try:
         scenario = load_scenario(scenario_file, overrides)
     except ScenarioError as exc:
@@ -150,6 +143,18 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
                        err=True)
     click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
     click.echo(f"\nRun folder: {outcome.folder}")
+
+
+def _check_executor(executor: str, scheduler: str | None) -> None:
+    """--scheduler only with dask, and dask only when installed: said before anything runs."""
+    if scheduler is not None and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            click.echo("svsim: the dask executor needs dask.distributed: pip install 'svsim[dask]'", err=True)
+            sys.exit(EXIT_BAD_INPUT)
 
 
 def _is_tty(stream) -> bool:  # noqa: ANN001 - a text stream
@@ -220,8 +225,13 @@ class ProgressLine:
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a parameter in EVERY scenario compared, e.g. to ask what a measure saves under higher "
                    "demand: --set demand.request_rate_per_10k_0_18=130 (repeatable).")
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+              help="local: a process pool on this machine; dask: dask.distributed, for the comparison and the "
+                   "attribution alike (pip install 'svsim[dask]').")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="dask scheduler to use, e.g. tcp://host:8786 [default: a local cluster of --workers processes].")
 def compare(base_file: Path, other_files: Sequence[Path], replications: int, seed: int, workers: int | None,
-            out: Path, attribution: bool, overrides: Sequence[str]) -> None:
+            out: Path, attribution: bool, overrides: Sequence[str], executor: str, scheduler: str | None) -> None:
     """Compare each OTHER with BASE on common random numbers: paired differences with 95% intervals.
 
     When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
@@ -229,6 +239,7 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     """
     from .scenario import ScenarioError, load_scenario
 
+    _check_executor(executor, scheduler)
     scenarios = []
     failed = False
     for path in (base_file, *other_files):
@@ -267,7 +278,8 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
             click.echo(f"  attribution {label}: simulations {done}/{total}", err=True)
 
     try:
-        outcome = execute_compare(base, others, replications=replications, seed=seed, workers=workers, out=out,
+        outcome = execute_compare(base, others, replications=replications, seed=seed, workers=workers,
+                                  executor=executor, scheduler=scheduler, out=out,
                                   command=sys.argv, attribution=attribution, progress=progress,
                                   attribution_progress=attribution_progress)
     except ScenarioError as exc:

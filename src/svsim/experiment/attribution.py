@@ -312,6 +312,8 @@ def subset_deficits(
     workers: int | None = 1,
     known: Mapping[int, Sequence[ReplicationResult]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> tuple[np.ndarray, int]:
     """D[mask, replication, year, measure] for every subset, and the number of simulations run.
 
@@ -333,7 +335,9 @@ def subset_deficits(
         jobs.extend((key, tuple(masks), r) for r in range(replications))
     groups = {key: masks for key, masks, _ in jobs}
     n_workers = default_workers() if workers is None else workers
-    if n_workers <= 1 or len(jobs) <= 1:
+    if executor == "dask" and jobs:
+        _run_on_dask(plan, seed, jobs, groups, out, n_workers, scheduler, progress)
+    elif n_workers <= 1 or len(jobs) <= 1:
         for done, (_key, masks, r) in enumerate(jobs, start=1):
             out[list(masks), r] = evaluate_group(plan, masks, seed, r)
             if progress is not None:
@@ -357,6 +361,32 @@ def subset_deficits(
                     fut.cancel()
                 raise
     return out, len(jobs)
+
+
+def _run_on_dask(plan: AttributionPlan, seed: int, jobs: list[tuple[int, tuple[int, ...], int]],
+                 groups: Mapping[int, tuple[int, ...]], out: np.ndarray, workers: int, scheduler: str | None,
+                 progress: Callable[[int, int], None] | None) -> None:
+    """The same jobs on dask.distributed (a local cluster, or `scheduler`): the plan is sent once to every worker."""
+    from .executors import open_dask
+
+    distributed, client, cluster = open_dask(workers, scheduler)
+    try:
+        shared = client.scatter(plan, broadcast=True)
+        futures = {client.submit(evaluate_group, shared, masks, seed, r, pure=False): (key, r)
+                   for key, masks, r in jobs}
+        try:
+            for done, fut in enumerate(distributed.as_completed(futures), start=1):
+                key, r = futures[fut]
+                out[list(groups[key]), r] = fut.result()
+                if progress is not None:
+                    progress(done, len(jobs))
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def brute_force_deficits(
@@ -434,11 +464,13 @@ def attribute(
     workers: int | None = 1,
     known: Mapping[int, Sequence[ReplicationResult]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> Attribution:
     """Evaluate every subset on replications 0..n-1 of `seed` and compute Shapley savings per replication."""
     began = time.perf_counter()
     deficits, simulations = subset_deficits(plan, seed, replications, workers=workers, known=known,
-                                            progress=progress)
+                                            progress=progress, executor=executor, scheduler=scheduler)
     savings = deficits[0][None] - deficits  # v(S) = D(none) - D(S)
     return Attribution(plan, tuple(financial_years(plan.mitigated)), deficits, shapley_values(savings), simulations,
                        time.perf_counter() - began)

@@ -214,6 +214,8 @@ def run_comparison(
     progress: Callable[[int, int], None] | None = None,
     level: float = LEVEL,
     run_tasks: RunTasks | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> Comparison:
     """Run BASE and every OTHER on replications 0..n-1 of `seed` (common random numbers) and difference them."""
     from .executors import Task
@@ -227,7 +229,8 @@ def run_comparison(
     keys = [str(i) for i in range(len(scenarios))]
     tasks = [Task(k, r) for k in keys for r in range(replications)]
     runner = run_tasks or _run_tasks()
-    flat = runner(dict(zip(keys, scenarios, strict=True)), tasks, seed, workers=workers, progress=progress)
+    extra = {} if executor == "local" and scheduler is None else {"executor": executor, "scheduler": scheduler}
+    flat = runner(dict(zip(keys, scenarios, strict=True)), tasks, seed, workers=workers, progress=progress, **extra)
     results = tuple(tuple(flat[i * replications:(i + 1) * replications]) for i in range(len(scenarios)))
     diffs = [d for label, res in zip(labels[1:], results[1:], strict=True)
              for d in differences(results[0], res, label, level)]

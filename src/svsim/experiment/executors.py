@@ -233,19 +233,20 @@ def _run_on_dask(scenario: Scenario, seed: int, replication: int) -> Replication
     return run_one(scenario, seed, replication)
 
 
+def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
+    """(dask.distributed, a client, the local cluster or None): a cluster of `workers` single-threaded processes
+    on this machine, or the scheduler at `scheduler`. The caller closes the client, then the cluster."""
+    distributed = _import_distributed()
+    if scheduler is not None:
+        return distributed, distributed.Client(scheduler), None
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return distributed, distributed.Client(cluster), cluster
+
+
 class _Dask:
     def __init__(self, runner: TaskRunner) -> None:
-        distributed = _import_distributed()
-        self.distributed = distributed
+        self.distributed, self.client, self.cluster = open_dask(runner.workers, runner.scheduler)
         self.seed = runner.seed
-        self.cluster = None
-        if runner.scheduler is None:
-            self.cluster = distributed.LocalCluster(
-                n_workers=runner.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            )
-            self.client = distributed.Client(self.cluster)
-        else:
-            self.client = distributed.Client(runner.scheduler)
         try:
             # one copy of each scenario on every worker, referenced by every task
             self.scattered = {key: self.client.scatter(s, broadcast=True) for key, s in runner.scenarios.items()}

@@ -198,6 +198,8 @@ def execute_compare(
     replications: int,
     seed: int = 0,
     workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
     out: Path = Path("results"),
     command: Sequence[str] | None = None,
     attribution: bool = True,
@@ -218,12 +220,14 @@ def execute_compare(
         "seed": seed,
         "replications": replications,
         "workers": workers,
+        "executor": executor,
+        "scheduler": scheduler,
         "confidence_level": LEVEL,
         "intervals": "paired t over replications (same seed and replication index); unpaired: Welch",
     }
     with RunFolder(out, compare_folder_name(labels), manifest) as run:
         comparison = run_comparison(base, others, replications=replications, seed=seed, workers=workers,
-                                    progress=progress)
+                                    progress=progress, executor=executor, scheduler=scheduler)
         run.manifest["replication_runtimes_s"] = {
             lb: [round(r.runtime_s, 3) for r in res] for lb, res in zip(labels, comparison.results, strict=True)}
         tables = {"differences": differences_table(comparison), "replications": replications_long_table(comparison)}
@@ -241,7 +245,8 @@ def execute_compare(
             known = {0: without, plan.n_subsets - 1: with_}
             step = None if attribution_progress is None else (
                 lambda d, t, _label=label: attribution_progress(_label, d, t))
-            result = attribute(plan, seed, replications, workers=workers, known=known, progress=step)
+            result = attribute(plan, seed, replications, workers=workers, known=known, progress=step,
+                               executor=executor, scheduler=scheduler)
             attributions[label] = result
             records[label] = {
                 "done": True, "method": plan.method, "mitigated": plan.mitigated_side,
