@@ -157,6 +157,9 @@ def test_kpis_from_a_hand_made_history(money):
     # school age (5-15) at the January 2023 census: mainstream 30 + SRP 10 of 100
     assert k["school_age_mainstream_share"][2022] == pytest.approx(40 / 100)
     assert k["school_age_mainstream_share"][2023] == pytest.approx(45 / 105)
+    # the same without SRP and SEN units: mainstream 30 (35 in January 2024) of 100 (105)
+    assert k["school_age_mainstream_excl_srp_share"][2022] == pytest.approx(30 / 100)
+    assert k["school_age_mainstream_excl_srp_share"][2023] == pytest.approx(35 / 105)
     # 16-19: post-16 40 of 100 (special 60 is not mainstream or FE)
     assert k["post16_mainstream_fe_share"][2022] == pytest.approx(0.4)
     assert k["new_under_5_special_share"][2022] == pytest.approx(4 / 10)

@@ -100,9 +100,11 @@ def test_census_table_has_plan_rows(kent, results):
 def test_kpi_table(kent, results):
     df = kpi_table(kent, results)
     assert {"financial_year", "kpi", "condition", "value", "target", "rag", "measured"} <= set(df.columns)
-    row = df[(df.kpi == "school_age_mainstream_share") & (df.financial_year == "2023-24")].iloc[0]
+    row = df[(df.kpi == "school_age_mainstream_excl_srp_share") & (df.financial_year == "2023-24")].iloc[0]
     assert row.value == pytest.approx(4500 / (4500 + 6000 + 1500))
     assert row.target == 0.42 and row.rag == "RED" and row.condition == 1  # 0.375 is more than 5% short
+    with_srp = df[(df.kpi == "school_age_mainstream_share") & (df.financial_year == "2023-24")].iloc[0]
+    assert with_srp.value == pytest.approx(row.value)  # no SRP pupils here
 
 
 def test_spend_table_adds_up(kent, results):

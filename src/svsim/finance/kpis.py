@@ -20,6 +20,9 @@ from ..scenario.schema import KPIS
 
 MEASURED: dict[str, str] = {
     "school_age_mainstream_share": "January census in the year: age bands 5-10 and 11-15, mainstream + SRP / all",
+    "school_age_mainstream_excl_srp_share": (
+        "January census in the year: age bands 5-10 and 11-15, mainstream (no SRP or SEN unit) / all"
+    ),
     "new_under_5_special_share": "new plans April-March: under-5 placed in special or independent / all under-5",
     "issued_within_20_weeks_share": "plans issued April-March: within 20 weeks of the request / all issued",
     "refusal_share": (
@@ -96,10 +99,12 @@ def kpi_values(history: History, scenario: Scenario, years: list[int]) -> dict[s
         if census is not None:
             school = census[:, [b["age_5_10"], b["age_11_15"]]]
             out["school_age_mainstream_share"][fy] = _share(school[mainstream].sum(), school.sum())
+            out["school_age_mainstream_excl_srp_share"][fy] = _share(school[s["mainstream"]].sum(), school.sum())
             post16 = census[:, b["age_16_19"]]
             out["post16_mainstream_fe_share"][fy] = _share(post16[[*mainstream, s["post16"]]].sum(), post16.sum())
         else:
             out["school_age_mainstream_share"][fy] = math.nan
+            out["school_age_mainstream_excl_srp_share"][fy] = math.nan
             out["post16_mainstream_fe_share"][fy] = math.nan
 
         months = _months(history, fy)

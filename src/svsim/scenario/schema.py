@@ -252,6 +252,9 @@ KPI_DIRECTIONS = ("higher", "lower")
 
 KPIS: dict[str, tuple[int, str, str]] = {
     "school_age_mainstream_share": (1, "higher", "share of school-age (5-15) EHCPs in mainstream incl. SRP, at census"),
+    "school_age_mainstream_excl_srp_share": (
+        1, "higher", "share of school-age (5-15) EHCPs in mainstream schools, SRP and SEN units excluded, at census"
+    ),
     "new_under_5_special_share": (2, "lower", "share of new under-5 plans placed in special or independent"),
     "issued_within_20_weeks_share": (3, "higher", "share of plans issued within 20 weeks of the request"),
     "refusal_share": (3, "higher", "share of decisions that refuse to assess"),
