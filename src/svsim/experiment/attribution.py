@@ -36,7 +36,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -320,7 +320,7 @@ def subset_deficits(
     One simulation per (model key, replication); subsets whose every sibling is in `known` (results already run,
     e.g. the comparison's two scenarios, by mask) are not simulated again.
     """
-    from .executors import default_workers
+    from .executors import default_workers, gather
 
     years = financial_years(plan.mitigated)
     out = np.full((plan.n_subsets, replications, len(years), len(ATTRIBUTED)), np.nan)
@@ -345,21 +345,9 @@ def subset_deficits(
     else:
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(), initializer=_init_worker,
                                  initargs=(plan, seed)) as pool:
-            pending: set[Future] = {pool.submit(_job, key, masks, r) for key, masks, r in jobs}
-            done = 0
-            try:
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        key, r, values = fut.result()
-                        out[list(groups[key]), r] = values
-                        done += 1
-                        if progress is not None:
-                            progress(done, len(jobs))
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
+            futures = [pool.submit(_job, key, masks, r) for key, masks, r in jobs]
+            for key, r, values in gather(futures, progress):
+                out[list(groups[key]), r] = values
     return out, len(jobs)
 
 

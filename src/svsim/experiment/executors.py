@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import signal
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -188,6 +188,25 @@ def _mp_context() -> Any:
     return process_context(["svsim.experiment.executors", "svsim.model"])
 
 
+def gather(futures: list[Future], progress: Progress | None = None) -> Iterator[Any]:
+    """Each future's result as it finishes (a worker's exception re-raised here), counting progress; on any
+    error or interruption the futures not yet started are cancelled."""
+    pending = set(futures)
+    done = 0
+    try:
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield fut.result()
+                done += 1
+                if progress is not None:
+                    progress(done, len(futures))
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        raise
+
+
 class _Local:
     def __init__(self, runner: TaskRunner, first_batch: int) -> None:
         self.pool = ProcessPoolExecutor(
@@ -198,22 +217,9 @@ class _Local:
 
     def run(self, tasks: list[Task], progress: Progress | None) -> list[ReplicationResult]:
         results: list[ReplicationResult | None] = [None] * len(tasks)
-        pending: set[Future] = {self.pool.submit(_run_in_worker, i, t.key, t.replication)
-                                for i, t in enumerate(tasks)}
-        done_count = 0
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    i, result = fut.result()  # re-raises a worker's exception here
-                    results[i] = result
-                    done_count += 1
-                    if progress is not None:
-                        progress(done_count, len(tasks))
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+        futures = [self.pool.submit(_run_in_worker, i, t.key, t.replication) for i, t in enumerate(tasks)]
+        for i, result in gather(futures, progress):
+            results[i] = result
         return results  # type: ignore[return-value]
 
     def close(self) -> None:
