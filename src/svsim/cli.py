@@ -48,9 +48,9 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
-@click.option("--replications", "-n", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Independent replications; with more than one, tables show medians and quantile ranges. "
-                   "With --precision, the first batch (at least 20).")
+@click.option("--replications", "-n", default=None, type=click.IntRange(min=1),
+              help="Independent replications [default: 40, a forecast with a stable median and P10-P90]; -n 1 is "
+                   "one replication, not a forecast. With --precision, the first batch (at least 20).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Root seed; replication i draws from streams derived from (seed, i).")
 @click.option("--out", "out", default=Path("results"), show_default=True,
@@ -92,7 +92,10 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         sys.exit(EXIT_BAD_INPUT)
 
     from .experiment.executors import default_workers
-    from .outputs.run import execute_run
+    from .outputs.run import DEFAULT_REPLICATIONS, execute_run
+
+    chosen = replications is not None
+    replications = replications if chosen else (1 if precision else DEFAULT_REPLICATIONS)
 
     bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr))
     where = (f"dask scheduler {scheduler}" if scheduler else
@@ -100,7 +103,9 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
              f"{'s' if (workers or default_workers()) != 1 else ''}")
     say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
     count = (f"batches of replications until the median is within ±{precision:g} £m (at most {max_replications})"
-             if precision else f"{replications} replication{'s' if replications != 1 else ''}")
+             if precision else f"{replications} replication{'s' if replications != 1 else ''}"
+             + ("" if chosen else " (the default; -n to choose)")
+             + (" - one replication, not a forecast" if replications == 1 else ""))
     say(f"Running {scenario.name}: {count}, seed {seed}, on {where}")
 
     def on_batch(p) -> None:  # noqa: ANN001 - PrecisionOutcome
@@ -112,7 +117,8 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         outcome = execute_run(scenario, replications=replications, seed=seed, out=out, command=sys.argv,
                               overrides=overrides, progress=bar.update, workers=workers, executor=executor,
                               scheduler=scheduler, quantiles=quantiles, precision=precision,
-                              max_replications=max_replications, on_batch=on_batch)
+                              max_replications=max_replications, on_batch=on_batch,
+                              default_replications=not chosen and precision is None)
     except ScenarioError as exc:
         bar.finish()
         click.echo(str(exc), err=True)
@@ -142,7 +148,7 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
                        f"the widest 95% interval half-width is ±{p.worst:.2f} £m (target ±{p.target:g} £m)",
                        err=True)
     click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
-    click.echo(f"\nRun folder: {outcome.folder}")
+    click.echo(f"\nRun folder: {outcome.folder}  (report.html and svsim.xlsx to read and forward)")
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -302,6 +308,24 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     click.echo(f"\nResults folder: {outcome.folder}")
 
 
+@main.command()
+@click.argument("folder", metavar="RUN_FOLDER", type=click.Path(path_type=Path, file_okay=False))
+def report(folder: Path) -> None:
+    """Rebuild report.html, svsim.xlsx and the charts of a finished run or comparison folder, from its files
+    (nothing is simulated again)."""
+    from .outputs.present import write_presentation
+
+    if not (folder / "manifest.json").is_file():
+        click.echo(f"svsim report: {folder} is not a svsim run or comparison folder (no manifest.json)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        written = write_presentation(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        click.echo(f"svsim report: cannot rebuild {folder}: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"Rebuilt in {folder}: {', '.join(written)}")
+
+
 def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame
                   quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> str:
     """The Safety Valve table as the council's quarterly return shows it: year, profile, forecast, variance, RAG;
@@ -315,10 +339,12 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
     head = f"{'Year':<9}{'Profile':>9}{'Forecast':>10}{'Variance':>10}  {'RAG':<6}"
     if several:
         head += f"{'P(within)':>10}{band_label:>16}"
+    head += f"{'In-year':>9}"
     lines = [
         title,
-        "Accumulated DSG deficit at 31 March, £m, before DfE contributions"
-        + (f" (median of {replications} replications)" if several else ""),
+        "Accumulated DSG deficit at 31 March, £m, before DfE contributions: "
+        + (f"median of {replications} replications; in-year HNB (+ = deficit) is the mean" if several
+           else "ONE REPLICATION, NOT A FORECAST (run without -n for a forecast)"),
         head,
     ]
 
@@ -332,7 +358,14 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
         if several:
             band = f"{row[lo_col]:.1f}-{row[hi_col]:.1f}" if lo < 0.5 < hi else "-"
             line += f"{num(row['p_within_profile'], '10.0%')}{band:>16}"
+        line += num(row["in_year_deficit_gbp_m"], "+9.1f")
         lines.append(line)
+    half = deficit.get("median_half_width_gbp_m", None)
+    if several and half is not None and half.notna().any():
+        lines.append(f"The median is known to within ±{half.max():.1f} £m (95% interval, widest year); "
+                     "P(within) is the share of replications at or below the profile.")
+    elif several:
+        lines.append("Too few replications to say how precise the median is (at least 6 are needed).")
     return "\n".join(lines)
 
 
