@@ -183,9 +183,13 @@ class ProgressLine:
     """A one-line progress bar with ETA on stderr, drawn only when enabled and once the run has taken `after_s`
     seconds (short runs stay quiet)."""
 
-    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30) -> None:
+    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30, noun: str = "replications",
+                 tty: bool = True) -> None:
         import time
 
+        self.noun = noun
+        self.tty = tty
+        self._step = -1
         self.enabled = enabled
         self.after_s = after_s
         self.width = width
@@ -197,15 +201,28 @@ class ProgressLine:
         if not self.enabled:
             return
         elapsed = self._clock() - self._began
+        if not self.tty:  # a log, not a terminal: one line at each tenth, with the ETA
+            step = done * 10 // max(total, 1)
+            if step != self._step or done == total:
+                self._step = step
+                eta = elapsed / done * (total - done) if done else 0.0
+                sys.stderr.write(f"  {done}/{total} {self.noun}, {_duration(elapsed)} elapsed, ETA {_duration(eta)}\n")
+                sys.stderr.flush()
+            return
         if elapsed < self.after_s and done < total and not self._shown:
             return
         filled = int(self.width * done / max(total, 1))
         eta = elapsed / done * (total - done) if done else 0.0
-        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} replications, "
+        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.noun}, "
                 f"{_duration(elapsed)} elapsed, ETA {_duration(eta)}")
         sys.stderr.write("\r" + line.ljust(78))
         sys.stderr.flush()
         self._shown = True
+
+    def restart(self) -> None:
+        """Start timing a new stage (its ETA must not count the previous one)."""
+        self._began = self._clock()
+        self._step = -1
 
     def finish(self) -> None:
         if self._shown:
@@ -217,8 +234,9 @@ class ProgressLine:
 @main.command()
 @click.argument("base_file", metavar="BASE", type=click.Path(path_type=Path))
 @click.argument("other_files", metavar="OTHER...", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--replications", "-n", default=10, show_default=True, type=click.IntRange(min=2),
-              help="Paired replications: replication i of every scenario shares its random numbers.")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=2),
+              help="Paired replications: replication i of every scenario shares its random numbers "
+                   "(fewer than 20 gives a warning: the intervals are too rough to act on).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Root seed; replication i of every scenario draws from streams derived from (seed, i).")
 @click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
@@ -227,7 +245,7 @@ class ProgressLine:
               type=click.Path(path_type=Path, file_okay=False),
               help="Folder in which the new folder compare-<base>-vs-<other>-<timestamp>/ is created.")
 @click.option("--attribution/--no-attribution", default=True, show_default=True,
-              help="Split the saving among interventions (Shapley) when the scenarios differ only by them.")
+              help="Split the saving among the measures when the scenarios differ only by named interventions.")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a parameter in EVERY scenario compared, e.g. to ask what a measure saves under higher "
                    "demand: --set demand.request_rate_per_10k_0_18=130 (repeatable).")
@@ -236,12 +254,16 @@ class ProgressLine:
                    "attribution alike (pip install 'svsim[dask]').")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask scheduler to use, e.g. tcp://host:8786 [default: a local cluster of --workers processes].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, estimates or timing messages (results still printed).")
 def compare(base_file: Path, other_files: Sequence[Path], replications: int, seed: int, workers: int | None,
-            out: Path, attribution: bool, overrides: Sequence[str], executor: str, scheduler: str | None) -> None:
-    """Compare each OTHER with BASE on common random numbers: paired differences with 95% intervals.
+            out: Path, attribution: bool, overrides: Sequence[str], executor: str, scheduler: str | None,
+            quiet: bool) -> None:
+    """Compare each OTHER with BASE on common random numbers: what each saves (+ = lower deficit), with 95%
+    intervals.
 
-    When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
-    (exact; more than 8 interventions are grouped by Safety Valve condition). Writes a new results folder.
+    When OTHER and BASE differ only by named interventions, the saving is split among the measures (Shapley
+    values: each measure's average contribution over every order of bringing them in; more than 8 measures are
+    grouped by Safety Valve condition). Writes a new results folder with report.html and svsim.xlsx.
     """
     from .scenario import ScenarioError, load_scenario
 
@@ -258,54 +280,76 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
         sys.exit(EXIT_BAD_INPUT)
 
     from .experiment.compare import unique_labels
-    from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all
+    from .outputs.compare import (
+        MIN_REPLICATIONS,
+        attribution_text,
+        differences_text,
+        execute_compare,
+        name_of,
+        pair_labels,
+        plan_all,
+        replications_warning,
+    )
 
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
     base, others = scenarios[0], scenarios[1:]
     labels = unique_labels(scenarios)
+    titles = {lb: (s.title or lb) for lb, s in zip(labels, scenarios, strict=True)}
     plans = plan_all(base, others, labels) if attribution else {}
-    click.echo(f"Comparing {', '.join(labels[1:])} with {labels[0]}: {replications} paired replications, "
-               f"seed {seed}", err=True)
+    say(f"Comparing with {name_of(labels[0], titles)}:")
+    for label in labels[1:]:
+        say(f"  {name_of(label, titles)}")
+    say(f"{replications} paired replications each (replication i of every scenario uses the same random numbers, "
+        f"so differences are the policies', not chance's), seed {seed}")
+    if replications < MIN_REPLICATIONS:
+        click.echo(replications_warning(replications), err=True)
     for label, plan in plans.items():
         if isinstance(plan, str):
-            click.echo(f"  {label}: no attribution: {plan}", err=True)
+            say(f"  {label}: the saving will not be split among measures: {plan}")
         else:
-            click.echo(f"  {label}: attribution: {plan.method}; {plan.simulations_per_replication} simulation(s) "
-                       f"a replication (money-only interventions reuse them)", err=True)
-    ticks: dict[str, int] = {}
+            grouped = " (grouped by Safety Valve condition)" if plan.grouped else ""
+            say(f"  {label}: the saving will be split among {plan.k} measures{grouped}: "
+                f"{plan.simulations_per_replication} simulation(s) a replication (measures that change only "
+                "money reuse them)")
+    bar = ProgressLine(enabled=not quiet, noun="simulations", tty=_is_tty(sys.stderr))
 
-    def progress(done: int, total: int) -> None:
-        if done == total or done * 10 // total != (done - 1) * 10 // total:
-            click.echo(f"  replications {done}/{total}", err=True)
-
-    def attribution_progress(label: str, done: int, total: int) -> None:
-        step = done * 10 // total
-        if done == total or step != ticks.get(label, -1):
-            ticks[label] = step
-            click.echo(f"  attribution {label}: simulations {done}/{total}", err=True)
+    def before_attribution(label: str, plan, estimate_s: float) -> None:  # noqa: ANN001 - AttributionPlan
+        bar.finish()
+        if estimate_s >= 30:
+            say(f"Splitting the saving of {label} among its measures: about {_duration(estimate_s)} "
+                "(Ctrl-C stops it and keeps nothing)")
+        bar.restart()
 
     try:
         outcome = execute_compare(base, others, replications=replications, seed=seed, workers=workers,
                                   executor=executor, scheduler=scheduler, out=out,
-                                  command=sys.argv, attribution=attribution, progress=progress,
-                                  attribution_progress=attribution_progress)
+                                  command=sys.argv, attribution=attribution, progress=bar.update,
+                                  attribution_progress=lambda label, done, total: bar.update(done, total),
+                                  before_attribution=before_attribution)
     except ScenarioError as exc:
+        bar.finish()
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
+        bar.finish()
         click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
                    err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # recorded with its traceback in <folder>.failed/manifest.json
+        bar.finish()
         click.echo(f"svsim compare failed: {type(exc).__name__}: {exc}\n"
                    f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(differences_text(outcome.tables["differences"], labels[0], replications))
+    bar.finish()
+    click.echo(differences_text(outcome.tables["differences"], labels[0], replications, titles))
     for label, result in outcome.attributions.items():
         click.echo("")
-        click.echo(attribution_text(result, *pair_labels(result.plan, labels[0], label)))
+        click.echo(attribution_text(result, *pair_labels(result.plan, labels[0], label), titles))
     for label, reason in outcome.not_attributed.items():
-        click.echo(f"\nNo attribution for {label}: {reason}.")
-    click.echo(f"\nResults folder: {outcome.folder}")
+        click.echo(f"\nThe saving of {label} is not split among measures: {reason}.")
+    if replications < MIN_REPLICATIONS:
+        click.echo("\n" + replications_warning(replications))
+    click.echo(f"\nResults folder: {outcome.folder}  (report.html and svsim.xlsx to read and forward)")
 
 
 @main.command()

@@ -53,7 +53,10 @@ def _isnum(v: Any) -> bool:
 def money(v: Any, sign: bool = False, dp: int = 1) -> str:
     if not _isnum(v):
         return "-"
-    return format(float(v), f"{'+' if sign else ''},.{dp}f")
+    v = float(v)
+    if abs(v) < 0.5 * 10 ** -dp:
+        v = 0.0  # never "-0.0"
+    return format(v, f"{'+' if sign else ''},.{dp}f")
 
 
 def pct(v: Any, dp: int = 0, sign: bool = False) -> str:
