@@ -76,7 +76,7 @@ def test_report_renders_in_a_browser(real_run, tmp_path):
     probe = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert probe["errors"] == []
     assert probe["images"] >= 8 and probe["broken"] == []
-    assert probe["years"] == YEARS
+    assert [y[:7] for y in probe["years"]] == YEARS  # "2022-23 (closed)" for a closed year
     shot = tmp_path / "report.png"
     _chromium("--window-size=900,2400", f"--screenshot={shot}", (real_run / "report.html").as_uri())
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
@@ -91,6 +91,7 @@ def test_report_is_self_contained_and_complete(real_run):
                  "median of 2 replications", "Net of DfE instalments", "Variance %"):
         assert text in page, text
     assert "One replication, not a forecast" not in page
+    assert "2022-23 is a closed year: the table shows its outturn (£117.5m" in page
 
 
 def test_workbook_has_numbers_with_formats(real_run):
@@ -102,15 +103,18 @@ def test_workbook_has_numbers_with_formats(real_run):
         assert sheet in wb.sheetnames, sheet
     ws = wb["Safety Valve"]
     header = [c.value for c in ws[2]]
-    assert header[:3] == ["Financial year", "Profile £m", "Forecast £m (median)"]
+    assert header[:4] == ["Financial year", "Basis", "Profile £m", "Forecast £m (median)"]
     assert ws.freeze_panes == "B3"
     years = [ws.cell(row=r, column=1).value for r in range(3, 9)]
     assert years == YEARS
+    # the closed year 2022-23 shows the scenario's outturn, the others the forecast
+    assert [ws.cell(row=r, column=2).value for r in range(3, 9)] == ["outturn"] + ["forecast"] * 5
+    assert ws.cell(row=3, column=4).value == 117.5
     for r in range(3, 9):
-        forecast = ws.cell(row=r, column=3)
+        forecast = ws.cell(row=r, column=4)
         assert isinstance(forecast.value, float) and forecast.number_format.startswith("#,##0.0")
-        assert ws.cell(row=r, column=7).number_format == "0.0%"  # variance %
-        assert ws.cell(row=r, column=8).value in ("GREEN", "AMBER", "RED")
+        assert ws.cell(row=r, column=8).number_format == "0.0%"  # variance %
+        assert ws.cell(row=r, column=9).value in ("GREEN", "AMBER", "RED")
     placements = wb["DfE placements"]
     assert "Maintained special schools or special academies" in [c.value for c in placements["B"]]
     assert all(isinstance(c.value, int | float) for c in placements["D"][2:])
@@ -137,7 +141,7 @@ def test_one_replication_says_it_is_not_a_forecast(fake_runs):
     assert "One replication, not a forecast" in (folder / "report.html").read_text(encoding="utf-8")
     ws = load_workbook(folder / "svsim.xlsx")["Safety Valve"]
     assert "One replication, not a forecast" in ws["A1"].value
-    assert ws["C2"].value == "Forecast £m (one replication, not a forecast)"
+    assert ws["D2"].value == "Forecast £m (one replication, not a forecast)"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["statistics"]["label"] == "one replication, not a forecast"
 

@@ -22,6 +22,7 @@ from svsim.outputs.tables import (
     monthly_table,
     placements_table,
     replications_table,
+    reported,
     rounded,
     spend_table,
 )
@@ -174,3 +175,24 @@ def test_replications_table_is_tidy(kent, results):
     assert list(acc.replication) == [0, 1, 2]
     assert list(acc.value) == [r.money[0].accumulated_deficit_gbp_m for r in results]
     assert df.groupby(["replication", "financial_year", "measure"]).size().max() == 1
+
+
+def test_reported_shows_the_outturn_of_a_closed_year(kent, results):
+    """2022-23 is closed in the base scenario (targets.actual_...): the reported table shows its outturn, scored by
+    the same rule, while deficit.csv keeps what the model simulated for it."""
+    df = deficit_table(kent, results)
+    assert list(df["basis"]) == ["outturn"] + ["forecast"] * 5
+    assert df["outturn_accumulated_deficit_gbp_m"][0] == 117.5 and df["outturn_in_year_deficit_gbp_m"][0] == 38.0
+    shown = reported(df, amber_tolerance=0.025)
+    first = shown.iloc[0]
+    assert first.accumulated_deficit_gbp_m == first.accumulated_deficit_gbp_m_p90 == 117.5
+    assert first.variance_gbp_m == pytest.approx(117.5 - 129.7) and first.rag == "GREEN"
+    assert first.p_within_profile == 1.0 and first.in_year_deficit_gbp_m == 38.0
+    dfe_to_date = df["accumulated_deficit_gbp_m"][0] - df["accumulated_deficit_net_of_dfe_gbp_m"][0]
+    assert first.accumulated_deficit_net_of_dfe_gbp_m == pytest.approx(117.5 - dfe_to_date)
+    assert shown.iloc[1:].equals(df.iloc[1:])  # forecast years untouched
+    assert df["accumulated_deficit_gbp_m"][0] != 117.5  # the simulated figure is kept in deficit.csv
+    # an outturn above the profile by more than the tolerance is RED, as a forecast would be
+    closed = df.copy()
+    closed.loc[0, "outturn_accumulated_deficit_gbp_m"] = 140.0
+    assert reported(closed, 0.025).iloc[0].rag == "RED"

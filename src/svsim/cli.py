@@ -147,7 +147,10 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
             click.echo(f"Precision NOT reached: stopped at {p.replications} replications (--max-replications); "
                        f"the widest 95% interval half-width is ±{p.worst:.2f} £m (target ±{p.target:g} £m)",
                        err=True)
-    click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
+    from .outputs.tables import reported
+
+    shown = reported(outcome.deficit, float(scenario.value("rag.amber_tolerance")))
+    click.echo(sv_table_text(shown, scenario.title or scenario.name, n, quantiles))
     click.echo(f"\nRun folder: {outcome.folder}  (report.html and svsim.xlsx to read and forward)")
 
 
@@ -395,8 +398,13 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
     def num(v: float, fmt: str) -> str:
         return "-" if v != v else format(v, fmt)  # NaN: no profile that year
 
+    closed = []
     for row in deficit.to_dict("records"):
-        line = (f"{row['financial_year']:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
+        year = row["financial_year"]
+        if row.get("basis") == "outturn":
+            closed.append(year)
+            year += "*"
+        line = (f"{year:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
                 f"{num(row['accumulated_deficit_gbp_m'], '10.1f')}{num(row['variance_gbp_m'], '+10.1f')}"
                 f"  {row['rag'] or '-':<6}")
         if several:
@@ -404,6 +412,8 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
             line += f"{num(row['p_within_profile'], '10.0%')}{band:>16}"
         line += num(row["in_year_deficit_gbp_m"], "+9.1f")
         lines.append(line)
+    if closed:
+        lines.append(f"* {', '.join(closed)}: closed year, the outturn (actual) from the scenario, not a forecast.")
     half = deficit.get("median_half_width_gbp_m", None)
     if several and half is not None and half.notna().any():
         lines.append(f"The median is known to within ±{half.max():.1f} £m (95% interval, widest year); "

@@ -109,6 +109,14 @@ def deficit_chart(deficit: pd.DataFrame, path: Path, title: str = "") -> None:
         if p == p:
             ax.annotate(_money(p), (xi, p), textcoords="offset points", xytext=(0, -14 if above else 9),
                         ha="center", fontsize=8)
+    if "outturn_accumulated_deficit_gbp_m" in deficit and deficit["outturn_accumulated_deficit_gbp_m"].notna().any():
+        closed = [i for i in x if deficit["outturn_accumulated_deficit_gbp_m"].iloc[i] == deficit[
+            "outturn_accumulated_deficit_gbp_m"].iloc[i]]
+        values = [deficit["outturn_accumulated_deficit_gbp_m"].iloc[i] for i in closed]
+        ax.scatter(closed, values, marker="*", s=150, color="black", zorder=5, label="outturn (closed year)")
+        for xi, v in zip(closed, values, strict=True):
+            ax.annotate(f"outturn {_money(v)}", (xi, v), textcoords="offset points", xytext=(10, -3),
+                        fontsize=7.5)
     labels = list(deficit["financial_year"])
     if "p_within_profile" in deficit and n > 1:
         labels = [f"{fy}\nP(within) {p:.0%}" if p == p else fy

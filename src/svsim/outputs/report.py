@@ -16,6 +16,7 @@ import pandas as pd
 from ..domain import AGE_BAND_LABELS, SETTING_LABELS
 from .charts import CHART_CAPTIONS, RAG_COLOURS, forecast_label
 from .present import FolderData
+from .tables import reported
 
 CSS = """
 body{font-family:Arial,Helvetica,sans-serif;font-size:10.5pt;color:#1a1a1a;max-width:190mm;margin:10mm auto;
@@ -27,6 +28,8 @@ th,td{border:1px solid #b0b0b0;padding:1.2mm 2mm;vertical-align:top}th{backgroun
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.rag{text-align:center;font-weight:bold;white-space:nowrap}
 .GREEN{background:#1a9641;color:#fff}.AMBER{background:#e6a100;color:#000}.RED{background:#b2182b;color:#fff}
+.GREEN .note,.RED .note,.AMBER .note{color:inherit}
+#headline,table.small{font-size:8.5pt}#headline td,#headline th,table.small td,table.small th{padding:1mm 1.3mm}
 .banner{border:2px solid #b2182b;background:#fbe9eb;padding:2mm 3mm;font-weight:bold;margin:3mm 0}
 .note{color:#444;font-size:9pt}.key span{display:inline-block;padding:0 2mm;margin-right:2mm}
 figure{margin:3mm 0 5mm;page-break-inside:avoid}figure img{width:100%;height:auto;border:1px solid #ddd}
@@ -36,9 +39,9 @@ table.small{font-size:8.5pt}.wide td{word-break:break-word}
 """
 
 RAG_RULE = ("GREEN when the forecast (the median over replications) is at or below the Safety Valve profile; AMBER "
-            "when it is above the profile by no more than {tol:.0%} of the profile; RED when it is further above. "
+            "when it is above the profile by no more than {tol:.1%} of the profile; RED when it is further above. "
             "P(within profile) is the share of replications at or below the profile.")
-KPI_RULE = ("A KPI is GREEN when its median meets the target, AMBER when it misses by no more than {tol:.0%} of the "
+KPI_RULE = ("A KPI is GREEN when its median meets the target, AMBER when it misses by no more than {tol:.1%} of the "
             "target, RED beyond; no target, no rating.")
 
 
@@ -117,10 +120,14 @@ def headline_table(deficit: pd.DataFrame) -> str:
             + ")</th></tr>").replace("<br>()", "")
     rows = []
     for r in deficit.to_dict("records"):
-        cells = [f"<td>{esc(r['financial_year'])}</td>", f'<td class="num">{money(r["sv_profile_gbp_m"])}</td>',
-                 f'<td class="num"><b>{money(r["accumulated_deficit_gbp_m"])}</b></td>']
+        outturn = r.get("basis") == "outturn"
+        cells = [f"<td>{esc(r['financial_year'])}{' (closed)' if outturn else ''}</td>",
+                 f'<td class="num">{money(r["sv_profile_gbp_m"])}</td>',
+                 f'<td class="num"><b>{money(r["accumulated_deficit_gbp_m"])}</b>'
+                 f'{"<br>outturn" if outturn else ""}</td>']
         if several:
-            cells.append(f'<td class="num">{money(r["accumulated_deficit_gbp_m_p10"])} to '
+            cells.append('<td class="num">outturn</td>' if outturn else
+                         f'<td class="num">{money(r["accumulated_deficit_gbp_m_p10"])} to '
                          f'{money(r["accumulated_deficit_gbp_m_p90"])}</td>')
         cells += [f'<td class="num">{money(r["variance_gbp_m"], sign=True)}</td>',
                   f'<td class="num">{pct(r.get("variance_pct"), 1, sign=True)}</td>', rag_cell(r["rag"])]
@@ -269,9 +276,10 @@ def summary_sentence(deficit: pd.DataFrame) -> str:
 def run_report(data: FolderData, charts: list[str]) -> str:
     m = data.manifest
     scenario = m.get("scenario") or {}
-    deficit = data.tables["deficit"]
-    n = int(deficit["replications"].iloc[0]) if "replications" in deficit else int(m.get("replications", 1))
+    simulated = data.tables["deficit"]
+    n = int(simulated["replications"].iloc[0]) if "replications" in simulated else int(m.get("replications", 1))
     tol = (m.get("rag") or {}).get("amber_tolerance")
+    deficit = reported(simulated, tol) if tol is not None else simulated
     kpi_tol = (m.get("rag") or {}).get("kpi_amber_tolerance")
     title = scenario.get("title") or scenario.get("name") or "svsim run"
     parts = [f"<h1>Safety Valve monitoring: {esc(title)}</h1>",
@@ -297,12 +305,19 @@ def run_report(data: FolderData, charts: list[str]) -> str:
         if hw is not None and hw.notna().any():
             notes.append(f"With {n} replications the median itself is known to within ±£{hw.max():.1f}m "
                          "(95% interval, widest year).")
+    if "basis" in simulated:
+        for r in simulated[simulated["basis"] == "outturn"].to_dict("records"):
+            notes.append(f"{r['financial_year']} is a closed year: the table shows its outturn "
+                         f"(£{money(r['outturn_accumulated_deficit_gbp_m'])}m, from the scenario); the model gives "
+                         f"£{money(r['accumulated_deficit_gbp_m'])}m (P10-P90 "
+                         f"£{money(r['accumulated_deficit_gbp_m_p10'])}m to "
+                         f"£{money(r['accumulated_deficit_gbp_m_p90'])}m) for it.")
     parts.append("<p class='note'>" + " ".join(esc(t) for t in notes) + "</p>")
-    parts.append("<h3>How the deficit builds up (" + ("mean over replications" if n > 1 else "the replication")
-                 + ")</h3><p class='note'>Each row adds up: opening + in-year HNB + other DSG blocks - council "
-                 "contribution = closing; the next year opens at the closing figure. DfE instalments are shown "
-                 "separately (the profile is before them).</p>")
-    parts.append(reconciliation_table(deficit))
+    path = "mean over replications" if n > 1 else "the replication"
+    parts.append(f"<h3>How the deficit builds up (simulated, {path})</h3><p class='note'>Each row adds up: "
+                 "opening + in-year HNB + other DSG blocks - council contribution = closing; the next year opens at "
+                 "the closing figure. DfE instalments are shown separately (the profile is before them).</p>")
+    parts.append(reconciliation_table(simulated))
     parts.append("<h2>Charts</h2>")
     for name in charts:
         parts.append(image(data.folder, name, CHART_CAPTIONS.get(name, name)))

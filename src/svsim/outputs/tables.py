@@ -25,6 +25,7 @@ from ..scenario.schema import KPIS
 DEFICIT_COLUMNS = (
     "financial_year",
     "replications",
+    "basis",
     "accumulated_deficit_gbp_m",
     "accumulated_deficit_gbp_m_p10",
     "accumulated_deficit_gbp_m_p90",
@@ -35,6 +36,8 @@ DEFICIT_COLUMNS = (
     "rag",
     "accumulated_deficit_net_of_dfe_gbp_m",
     "median_half_width_gbp_m",
+    "outturn_accumulated_deficit_gbp_m",
+    "outturn_in_year_deficit_gbp_m",
     "opening_accumulated_deficit_gbp_m",
     "hnb_income_gbp_m",
     "hnb_spend_gbp_m",
@@ -57,7 +60,11 @@ Two statistics, each said by its column: the headline (`accumulated_deficit_gbp_
 is the MEDIAN over replications of each year's accumulated deficit, with its P10-P90 range, RAG and variance; the
 money that builds it (`opening_accumulated_deficit_gbp_m` to `schools_block_transfer_gbp_m`) is the MEAN over
 replications, one consistent path whose rows add up: income - spend = -in-year, and opening + in-year + other
-blocks - council contribution = `accumulated_deficit_gbp_m_mean` (= next year's opening)."""
+blocks - council contribution = `accumulated_deficit_gbp_m_mean` (= next year's opening).
+
+`basis` is `outturn` for a closed year whose actual figures the scenario gives (targets.actual_...), else
+`forecast`; the outturn columns hold those actuals. The simulated columns are left as simulated (so the model's fit
+to a closed year can still be read); the Safety Valve table people read shows the outturn (`reported`)."""
 
 HEADLINE_STATISTIC = "median over replications"
 PATH_STATISTIC = "mean over replications (a consistent path: rows add up)"
@@ -110,6 +117,8 @@ def deficit_table(
     extra = [q for q in sorted(set(quantiles)) if q not in DEFAULT_QUANTILES]
     tolerance = float(scenario.value("rag.amber_tolerance"))
     profile = scenario.targets.sv_profile_gbp_m
+    actual = scenario.targets.actual_accumulated_deficit_gbp_m
+    actual_in_year = scenario.targets.actual_in_year_hnb_gbp_m
     opening = float(scenario.value("deficit.opening_accumulated_gbp_m"))
     rows = []
     for fy in results[0].years:
@@ -130,6 +139,7 @@ def deficit_table(
         row = {
             "financial_year": financial_year_label(fy),
             "replications": len(results),
+            "basis": "outturn" if fy in actual else "forecast",
             "accumulated_deficit_gbp_m": score.forecast_gbp_m,
             "accumulated_deficit_gbp_m_p10": p10,
             "accumulated_deficit_gbp_m_p90": p90,
@@ -142,6 +152,8 @@ def deficit_table(
             "accumulated_deficit_net_of_dfe_gbp_m": _median([m.accumulated_deficit_net_of_dfe_gbp_m
                                                               for m in money]),
             "median_half_width_gbp_m": half_width if math.isfinite(half_width) else math.nan,
+            "outturn_accumulated_deficit_gbp_m": actual.get(fy, math.nan),
+            "outturn_in_year_deficit_gbp_m": actual_in_year.get(fy, math.nan),
             "opening_accumulated_deficit_gbp_m": opening,
             "hnb_income_gbp_m": mean("hnb_income_gbp_m"),
             "hnb_spend_gbp_m": mean("hnb_spend_gbp_m"),
@@ -162,6 +174,35 @@ def deficit_table(
     at = order.index("accumulated_deficit_gbp_m_p90") + 1
     order[at:at] = [quantile_column(q) for q in extra]
     return pd.DataFrame(rows, columns=order)
+
+
+def reported(deficit: pd.DataFrame, amber_tolerance: float) -> pd.DataFrame:
+    """The Safety Valve table as reported: for a closed year (`basis` outturn) the outturn replaces the forecast,
+    with its variance, RAG and net-of-DfE position worked out by the same rules (P10 = P90 = the outturn; the
+    in-year figure is the outturn's where given). Other years are unchanged. A table without `basis` (an older
+    run) is returned as it is."""
+    from ..finance.scoring import profile_rag
+
+    out = deficit.copy()
+    if "basis" not in out:
+        return out
+    for i, row in out.iterrows():
+        actual = row.get("outturn_accumulated_deficit_gbp_m")
+        if row["basis"] != "outturn" or actual != actual:
+            continue
+        dfe_to_date = row["accumulated_deficit_gbp_m"] - row["accumulated_deficit_net_of_dfe_gbp_m"]
+        profile = row["sv_profile_gbp_m"]
+        out.loc[i, ["accumulated_deficit_gbp_m", "accumulated_deficit_gbp_m_p10", "accumulated_deficit_gbp_m_p90"]] = (
+            actual)
+        out.loc[i, "accumulated_deficit_net_of_dfe_gbp_m"] = actual - dfe_to_date
+        if profile == profile:
+            out.loc[i, "variance_gbp_m"] = actual - profile
+            out.loc[i, "variance_pct"] = (actual - profile) / profile if profile else math.nan
+            out.loc[i, "rag"] = profile_rag(actual, profile, amber_tolerance)
+            out.loc[i, "p_within_profile"] = float(actual <= profile)
+        if row.get("outturn_in_year_deficit_gbp_m") == row.get("outturn_in_year_deficit_gbp_m"):
+            out.loc[i, "in_year_deficit_gbp_m"] = row["outturn_in_year_deficit_gbp_m"]
+    return out
 
 
 def census_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:
@@ -310,6 +351,7 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "DEFAULT_QUANTILES",
     "monthly_table",
+    "reported",
     "rounded",
     "DEFICIT_COLUMNS",
     "DRAW_PREFIX",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..domain import AGE_BAND_LABELS, AGE_BANDS, SETTINGS
 from .present import FolderData
+from .tables import reported
 
 GBP_M = '#,##0.0;[Red]-#,##0.0'
 COUNT = "#,##0"
@@ -94,6 +95,7 @@ def safety_valve_sheet(deficit: pd.DataFrame) -> pd.DataFrame:
     forecast = "Forecast £m (median)" if n > 1 else "Forecast £m (one replication, not a forecast)"
     return pd.DataFrame({
         "Financial year": deficit["financial_year"],
+        "Basis": deficit.get("basis", "forecast"),
         "Profile £m": deficit["sv_profile_gbp_m"],
         forecast: deficit["accumulated_deficit_gbp_m"],
         "P10 £m": deficit["accumulated_deficit_gbp_m_p10"],
@@ -157,19 +159,21 @@ def run_details(manifest: dict[str, Any]) -> pd.DataFrame:
 
 def write_run_workbook(data: FolderData, wb) -> None:  # noqa: ANN001 - an openpyxl Workbook
     t = data.tables
-    deficit = t["deficit"]
+    simulated = t["deficit"]
+    tol = (data.manifest.get("rag") or {}).get("amber_tolerance")
+    deficit = reported(simulated, tol) if tol is not None else simulated
     n = int(deficit["replications"].iloc[0])
     label = (f"Median of {n} replications with P10-P90; the money columns are means (they add up along a row)."
              if n > 1 else "One replication, not a forecast.")
     add_sheet(wb, "Safety Valve", safety_valve_sheet(deficit),
               {"Variance %": SHARE, "P(within profile)": SHARE, "Replications": COUNT},
               note="Accumulated DSG deficit at 31 March, £m, before DfE contributions. " + label)
-    quantile_cols = ["financial_year", *[c for c in deficit.columns if c.startswith("accumulated_deficit_gbp_m")],
+    quantile_cols = ["financial_year", *[c for c in simulated.columns if c.startswith("accumulated_deficit_gbp_m")],
                      "median_half_width_gbp_m", "p_within_profile", "replications"]
-    add_sheet(wb, "Deficit quantiles", deficit[[c for c in quantile_cols if c in deficit]],
+    add_sheet(wb, "Deficit quantiles", simulated[[c for c in quantile_cols if c in simulated]],
               note="accumulated_deficit_gbp_m is the median; _pNN are quantiles; _mean and _mcse the mean and its "
                    "Monte Carlo standard error; median_half_width the 95% interval of the median.")
-    add_sheet(wb, "deficit.csv", deficit)
+    add_sheet(wb, "deficit.csv", simulated)
     if "census" in t:
         add_sheet(wb, "Census", t["census"], note="January census by age band x setting (median over replications).")
         add_sheet(wb, "DfE placements", dfe_placements(t["census"]),
