@@ -196,3 +196,20 @@ def test_reported_shows_the_outturn_of_a_closed_year(kent, results):
     closed = df.copy()
     closed.loc[0, "outturn_accumulated_deficit_gbp_m"] = 140.0
     assert reported(closed, 0.025).iloc[0].rag == "RED"
+
+
+def test_rag_could_be_says_when_the_median_sits_on_a_boundary(kent):
+    """With too few replications to bound the median the RAG stands alone; with nine, a year whose median's 95%
+    interval straddles a RAG boundary lists both ratings (checked against the interval's ends)."""
+    from svsim.experiment.precision import median_ci
+    from svsim.finance.scoring import profile_rag
+
+    few = deficit_table(kent, [fake_replicate(kent, 7, k) for k in range(3)])
+    assert (few["rag_could_be"] == few["rag"]).all()
+    nine = [fake_replicate(kent, 7, k) for k in range(9)]
+    df = deficit_table(kent, nine)
+    for fy, row in zip(nine[0].years, df.itertuples(), strict=True):
+        lo, hi = median_ci([r.year(fy).accumulated_deficit_gbp_m for r in nine])
+        ends = {profile_rag(v, row.sv_profile_gbp_m, 0.025) for v in (lo, hi)}
+        assert row.rag in row.rag_could_be.split("/")
+        assert ("/" in row.rag_could_be) == (len(ends | {row.rag}) > 1)

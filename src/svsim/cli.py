@@ -406,12 +406,17 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
             year += "*"
         line = (f"{year:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
                 f"{num(row['accumulated_deficit_gbp_m'], '10.1f')}{num(row['variance_gbp_m'], '+10.1f')}"
-                f"  {row['rag'] or '-':<6}")
+                f"  {(row['rag'] or '-') + ('?' if '/' in str(row.get('rag_could_be', '')) else ''):<6}")
         if several:
             band = f"{row[lo_col]:.1f}-{row[hi_col]:.1f}" if lo < 0.5 < hi else "-"
             line += f"{num(row['p_within_profile'], '10.0%')}{band:>16}"
         line += num(row["in_year_deficit_gbp_m"], "+9.1f")
         lines.append(line)
+    borderline = [f"{r['financial_year']} ({r['rag_could_be']})" for r in deficit.to_dict("records")
+                  if "/" in str(r.get("rag_could_be", ""))]
+    if borderline:
+        lines.append(f"? borderline: the median is too close to a RAG boundary to be sure of the colour: "
+                     f"{', '.join(borderline)}; read P(within) for these years.")
     if closed:
         lines.append(f"* {', '.join(closed)}: closed year, the outturn (actual) from the scenario, not a forecast.")
     half = deficit.get("median_half_width_gbp_m", None)

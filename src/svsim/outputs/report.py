@@ -66,9 +66,12 @@ def pct(v: Any, dp: int = 0, sign: bool = False) -> str:
     return format(float(v) * 100, f"{'+' if sign else ''}.{dp}f") + "%" if _isnum(v) else "-"
 
 
-def rag_cell(rag: Any) -> str:
+def rag_cell(rag: Any, could_be: Any = None) -> str:
+    """A RAG cell; when the median is too close to a boundary to be sure (`could_be` like 'AMBER/RED') it says so."""
     rag = rag if isinstance(rag, str) else ""
-    return f'<td class="rag {esc(rag)}">{esc(rag) or "-"}</td>'
+    unsure = isinstance(could_be, str) and "/" in could_be
+    extra = f"<br><span class='note'>borderline: {esc(could_be)}</span>" if unsure else ""
+    return f'<td class="rag {esc(rag)}">{esc(rag) or "-"}{extra}</td>'
 
 
 def table_html(df: pd.DataFrame, formats: dict[str, Any] | None = None, cls: str = "", max_rows: int = 400) -> str:
@@ -130,7 +133,8 @@ def headline_table(deficit: pd.DataFrame) -> str:
                          f'<td class="num">{money(r["accumulated_deficit_gbp_m_p10"])} to '
                          f'{money(r["accumulated_deficit_gbp_m_p90"])}</td>')
         cells += [f'<td class="num">{money(r["variance_gbp_m"], sign=True)}</td>',
-                  f'<td class="num">{pct(r.get("variance_pct"), 1, sign=True)}</td>', rag_cell(r["rag"])]
+                  f'<td class="num">{pct(r.get("variance_pct"), 1, sign=True)}</td>',
+                  rag_cell(r["rag"], r.get("rag_could_be"))]
         if several:
             cells.append(f'<td class="num">{pct(r["p_within_profile"])}</td>')
         cells += [f'<td class="num">{money(r["accumulated_deficit_net_of_dfe_gbp_m"])}</td>',
@@ -297,6 +301,11 @@ def run_report(data: FolderData, charts: list[str]) -> str:
              "states it); variance = forecast - profile (+ is worse than profile)."]
     if tol is not None:
         notes.append(RAG_RULE.format(tol=tol))
+    if "rag_could_be" in deficit and deficit["rag_could_be"].astype(str).str.contains("/").any():
+        notes.append("'Borderline' marks a year whose median lies so close to a RAG boundary that, within the 95% "
+                     "interval of the median, it could take either colour: read P(within profile) for it; more "
+                     "replications (--precision) narrow the interval but cannot move a median that sits on the "
+                     "boundary.")
     if n > 1:
         notes.append("The forecast is the median over replications of each year's accumulated deficit (one "
                      "statistic everywhere); P10-P90 is the range within which 8 replications in 10 fall. The "

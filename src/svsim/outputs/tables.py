@@ -34,6 +34,7 @@ DEFICIT_COLUMNS = (
     "variance_gbp_m",
     "variance_pct",
     "rag",
+    "rag_could_be",
     "accumulated_deficit_net_of_dfe_gbp_m",
     "median_half_width_gbp_m",
     "outturn_accumulated_deficit_gbp_m",
@@ -61,6 +62,10 @@ is the MEDIAN over replications of each year's accumulated deficit, with its P10
 money that builds it (`opening_accumulated_deficit_gbp_m` to `schools_block_transfer_gbp_m`) is the MEAN over
 replications, one consistent path whose rows add up: income - spend = -in-year, and opening + in-year + other
 blocks - council contribution = `accumulated_deficit_gbp_m_mean` (= next year's opening).
+
+`rag_could_be` lists the ratings the median could have within its 95% interval (e.g. `AMBER/RED` when the median
+lies that close to a RAG boundary; just the RAG when it is settled): a borderline year is said to be one, not
+coloured as if it were sure.
 
 `basis` is `outturn` for a closed year whose actual figures the scenario gives (targets.actual_...), else
 `forecast`; the outturn columns hold those actuals. The simulated columns are left as simulated (so the model's fit
@@ -111,7 +116,8 @@ def deficit_table(
 ) -> pd.DataFrame:
     """deficit.csv: one row per financial year, the accumulated deficit scored against the Safety Valve profile
     (median, P10-P90, RAG), and the mean path of the money that adds up to it."""
-    from ..experiment.precision import median_half_width
+    from ..experiment.precision import median_ci, median_half_width
+    from ..finance.scoring import profile_rag
 
     check_consistent(results)
     extra = [q for q in sorted(set(quantiles)) if q not in DEFAULT_QUANTILES]
@@ -136,6 +142,12 @@ def deficit_table(
         sd = float(accumulated.std(ddof=1)) if accumulated.size > 1 else math.nan
         half_width = median_half_width(accumulated)
         variance = math.nan if score.variance_gbp_m is None else score.variance_gbp_m
+        could_be = score.rag
+        if score.profile_gbp_m is not None and accumulated.size > 1:
+            lo, hi = median_ci(accumulated)
+            if math.isfinite(lo):
+                ends = {profile_rag(v, score.profile_gbp_m, tolerance) for v in (lo, score.forecast_gbp_m, hi)}
+                could_be = "/".join(r for r in ("GREEN", "AMBER", "RED") if r in ends)
         row = {
             "financial_year": financial_year_label(fy),
             "replications": len(results),
@@ -149,6 +161,7 @@ def deficit_table(
             "variance_gbp_m": variance,
             "variance_pct": variance / score.profile_gbp_m if score.profile_gbp_m else math.nan,
             "rag": score.rag,
+            "rag_could_be": could_be,
             "accumulated_deficit_net_of_dfe_gbp_m": _median([m.accumulated_deficit_net_of_dfe_gbp_m
                                                               for m in money]),
             "median_half_width_gbp_m": half_width if math.isfinite(half_width) else math.nan,
@@ -199,6 +212,8 @@ def reported(deficit: pd.DataFrame, amber_tolerance: float) -> pd.DataFrame:
             out.loc[i, "variance_gbp_m"] = actual - profile
             out.loc[i, "variance_pct"] = (actual - profile) / profile if profile else math.nan
             out.loc[i, "rag"] = profile_rag(actual, profile, amber_tolerance)
+            if "rag_could_be" in out:
+                out.loc[i, "rag_could_be"] = out.loc[i, "rag"]
             out.loc[i, "p_within_profile"] = float(actual <= profile)
         if row.get("outturn_in_year_deficit_gbp_m") == row.get("outturn_in_year_deficit_gbp_m"):
             out.loc[i, "in_year_deficit_gbp_m"] = row["outturn_in_year_deficit_gbp_m"]

@@ -103,6 +103,7 @@ def safety_valve_sheet(deficit: pd.DataFrame) -> pd.DataFrame:
         "Variance £m": deficit["variance_gbp_m"],
         "Variance %": deficit["variance_pct"],
         "RAG": deficit["rag"].fillna(""),
+        "RAG within the median's 95% interval": deficit.get("rag_could_be", deficit["rag"]).fillna(""),
         "P(within profile)": deficit["p_within_profile"],
         "Net of DfE instalments £m": deficit["accumulated_deficit_net_of_dfe_gbp_m"],
         "Opening deficit £m (mean)": deficit["opening_accumulated_deficit_gbp_m"],
