@@ -409,6 +409,7 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
                 f"  {(row['rag'] or '-') + ('?' if '/' in str(row.get('rag_could_be', '')) else ''):<6}")
         if several:
             band = f"{row[lo_col]:.1f}-{row[hi_col]:.1f}" if lo < 0.5 < hi else "-"
+            band = "outturn" if row.get("basis") == "outturn" else band
             line += f"{num(row['p_within_profile'], '10.0%')}{band:>16}"
         line += num(row["in_year_deficit_gbp_m"], "+9.1f")
         lines.append(line)

@@ -26,7 +26,7 @@ margin-top:8mm}h3{font-size:11pt;margin-bottom:1mm}
 table{border-collapse:collapse;margin:2mm 0 4mm;font-size:9.5pt}
 th,td{border:1px solid #b0b0b0;padding:1.2mm 2mm;vertical-align:top}th{background:#e8eef4;text-align:center}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.rag{text-align:center;font-weight:bold;white-space:nowrap}
+td.rag{text-align:center;font-weight:bold}td.rag .note{font-weight:normal;font-size:7.5pt}
 .GREEN{background:#1a9641;color:#fff}.AMBER{background:#e6a100;color:#000}.RED{background:#b2182b;color:#fff}
 .GREEN .note,.RED .note,.AMBER .note{color:inherit}
 #headline,table.small{font-size:8.5pt}#headline td,#headline th,table.small td,table.small th{padding:1mm 1.3mm}
@@ -70,7 +70,7 @@ def rag_cell(rag: Any, could_be: Any = None) -> str:
     """A RAG cell; when the median is too close to a boundary to be sure (`could_be` like 'AMBER/RED') it says so."""
     rag = rag if isinstance(rag, str) else ""
     unsure = isinstance(could_be, str) and "/" in could_be
-    extra = f"<br><span class='note'>borderline: {esc(could_be)}</span>" if unsure else ""
+    extra = f"<br><span class='note'>borderline:<br>{esc(str(could_be).replace('/', ' / '))}</span>" if unsure else ""
     return f'<td class="rag {esc(rag)}">{esc(rag) or "-"}{extra}</td>'
 
 
