@@ -115,6 +115,15 @@ def test_workbook_has_numbers_with_formats(real_run):
         assert isinstance(forecast.value, float) and forecast.number_format.startswith("#,##0.0")
         assert ws.cell(row=r, column=8).number_format == "0.0%"  # variance %
         assert ws.cell(row=r, column=9).value in ("GREEN", "AMBER", "RED")
+    header = {name: k for k, name in enumerate(header, start=1)}
+    for r in range(3, 9):  # the mean path adds up along every row, the closed year's too
+        def at(name: str, r: int = r) -> float:
+            return ws.cell(row=r, column=header[name]).value
+        closing = (at("Opening deficit £m (mean)") + at("In-year HNB £m (mean)")
+                   + at("Other DSG blocks in-year £m (mean)") - at("Council contribution £m (mean)"))
+        assert closing == pytest.approx(at("Closing deficit £m (mean)"), abs=0.003)
+        assert at("HNB spend £m (mean)") - at("HNB income £m (mean)") == pytest.approx(
+            at("In-year HNB £m (mean)"), abs=0.003)
     placements = wb["DfE placements"]
     assert "Maintained special schools or special academies" in [c.value for c in placements["B"]]
     assert all(isinstance(c.value, int | float) for c in placements["D"][2:])

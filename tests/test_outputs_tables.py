@@ -190,7 +190,7 @@ def test_reported_shows_the_outturn_of_a_closed_year(kent, results):
     assert first.p_within_profile == 1.0 and first.in_year_deficit_gbp_m == 38.0
     dfe_to_date = df["accumulated_deficit_gbp_m"][0] - df["accumulated_deficit_net_of_dfe_gbp_m"][0]
     assert first.accumulated_deficit_net_of_dfe_gbp_m == pytest.approx(117.5 - dfe_to_date)
-    assert shown.iloc[1:].equals(df.iloc[1:])  # forecast years untouched
+    assert shown.iloc[1:].equals(rounded(df).iloc[1:])  # forecast years untouched
     assert df["accumulated_deficit_gbp_m"][0] != 117.5  # the simulated figure is kept in deficit.csv
     # an outturn above the profile by more than the tolerance is RED, as a forecast would be
     closed = df.copy()

@@ -217,7 +217,7 @@ def reported(deficit: pd.DataFrame, amber_tolerance: float) -> pd.DataFrame:
             out.loc[i, "p_within_profile"] = float(actual <= profile)
         if row.get("outturn_in_year_deficit_gbp_m") == row.get("outturn_in_year_deficit_gbp_m"):
             out.loc[i, "in_year_deficit_gbp_m"] = row["outturn_in_year_deficit_gbp_m"]
-    return out
+    return rounded(out)
 
 
 def census_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:

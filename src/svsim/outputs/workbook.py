@@ -90,7 +90,9 @@ def add_sheet(wb, name: str, df: pd.DataFrame, formats: dict[str, str] | None = 
         ws.column_dimensions[get_column_letter(j)].width = min(max(width, 9), 60)
 
 
-def safety_valve_sheet(deficit: pd.DataFrame) -> pd.DataFrame:
+def safety_valve_sheet(deficit: pd.DataFrame, simulated: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reported table (outturn for closed years), then the simulated mean path, which adds up along a row."""
+    path = deficit if simulated is None else simulated
     n = int(deficit["replications"].iloc[0])
     forecast = "Forecast £m (median)" if n > 1 else "Forecast £m (one replication, not a forecast)"
     return pd.DataFrame({
@@ -106,14 +108,14 @@ def safety_valve_sheet(deficit: pd.DataFrame) -> pd.DataFrame:
         "RAG within the median's 95% interval": deficit.get("rag_could_be", deficit["rag"]).fillna(""),
         "P(within profile)": deficit["p_within_profile"],
         "Net of DfE instalments £m": deficit["accumulated_deficit_net_of_dfe_gbp_m"],
-        "Opening deficit £m (mean)": deficit["opening_accumulated_deficit_gbp_m"],
-        "HNB income £m (mean)": deficit["hnb_income_gbp_m"],
-        "HNB spend £m (mean)": deficit["hnb_spend_gbp_m"],
-        "In-year HNB £m (mean)": deficit["in_year_deficit_gbp_m"],
-        "Other DSG blocks in-year £m (mean)": deficit["other_blocks_in_year_gbp_m"],
-        "Council contribution £m (mean)": deficit["council_contribution_gbp_m"],
-        "Closing deficit £m (mean)": deficit["accumulated_deficit_gbp_m_mean"],
-        "DfE instalment £m (mean)": deficit["dfe_contribution_gbp_m"],
+        "Opening deficit £m (mean)": path["opening_accumulated_deficit_gbp_m"],
+        "HNB income £m (mean)": path["hnb_income_gbp_m"],
+        "HNB spend £m (mean)": path["hnb_spend_gbp_m"],
+        "In-year HNB £m (mean)": path["in_year_deficit_gbp_m"],
+        "Other DSG blocks in-year £m (mean)": path["other_blocks_in_year_gbp_m"],
+        "Council contribution £m (mean)": path["council_contribution_gbp_m"],
+        "Closing deficit £m (mean)": path["accumulated_deficit_gbp_m_mean"],
+        "DfE instalment £m (mean)": path["dfe_contribution_gbp_m"],
         "Replications": deficit["replications"],
     })
 
@@ -166,7 +168,7 @@ def write_run_workbook(data: FolderData, wb) -> None:  # noqa: ANN001 - an openp
     n = int(deficit["replications"].iloc[0])
     label = (f"Median of {n} replications with P10-P90; the money columns are means (they add up along a row)."
              if n > 1 else "One replication, not a forecast.")
-    add_sheet(wb, "Safety Valve", safety_valve_sheet(deficit),
+    add_sheet(wb, "Safety Valve", safety_valve_sheet(deficit, simulated),
               {"Variance %": SHARE, "P(within profile)": SHARE, "Replications": COUNT},
               note="Accumulated DSG deficit at 31 March, £m, before DfE contributions. " + label)
     quantile_cols = ["financial_year", *[c for c in simulated.columns if c.startswith("accumulated_deficit_gbp_m")],
