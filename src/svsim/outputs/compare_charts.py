@@ -17,7 +17,9 @@ SAVING = "#0072b2"
 """A saving (lower deficit): blue. A cost (higher deficit): vermilion. Never green/red, which read as RAG."""
 COST = "#d55e00"
 LEVEL_BAR = "#4d6d8a"
-PALETTE = ("#0072b2", "#e69f00", "#56b4e9", "#cc79a7", "#009e73", "#f0e442", "#d55e00", "#000000", "#999999")
+PALETTE = ("#0072b2", "#e69f00", "#56b4e9", "#cc79a7", "#332288", "#f0e442", "#d55e00", "#000000", "#999999",
+           "#aa4499")
+"""One colour per measure; no green, which would read as 'on track' whatever the sign."""
 
 
 def differences_chart(differences: pd.DataFrame, path: Path, base_label: str) -> None:
@@ -62,7 +64,7 @@ def waterfall_chart(attribution: Attribution, path: Path, profile_gbp_m: float |
     start, end = attribution.level(0, fy), attribution.level(-1, fy)
     labels = [f"without\n{without_label}".strip(), *(p.label.replace(" + ", "\n+ ") for p in plan.players),
               f"with\n{with_label}".strip()]
-    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(labels)), 4.6))
+    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(labels)), 5.4))
     level = start
     tops = [start, end]
     steps = []
@@ -70,6 +72,8 @@ def waterfall_chart(attribution: Attribution, path: Path, profile_gbp_m: float |
         s = attribution.player_stat(j, fy)
         steps.append((j, s, level, level - s.mean))
         tops += [level, level - s.mean]
+        if s.ci_low == s.ci_low:  # the whisker's ends must be on the axis too
+            tops += [level - s.mean - (s.ci_high - s.mean), level - s.mean + (s.mean - s.ci_low)]
         level -= s.mean
     lo, hi = min(tops), max(tops)
     span = max(hi - lo, 1e-9)
@@ -87,17 +91,21 @@ def waterfall_chart(attribution: Attribution, path: Path, profile_gbp_m: float |
     ax.bar(plan.k + 1, end - floor, bottom=floor, color=LEVEL_BAR)
     ax.annotate(f"{end:,.1f}", (plan.k + 1, end), textcoords="offset points", xytext=(0, 3), ha="center",
                 fontsize=8)
-    top_of_axis = hi + 0.15 * span
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    top_of_axis = hi + 0.12 * span
+    handles = [Patch(color=SAVING, label="saving (+ = lower deficit)"), Patch(color=COST, label="raises the deficit"),
+               Patch(color=LEVEL_BAR, label="deficit without / with the measures")]
     if profile_gbp_m is not None and floor <= profile_gbp_m <= top_of_axis:
-        ax.axhline(profile_gbp_m, color="black", linestyle="--", linewidth=1,
-                   label=f"Safety Valve profile: {profile_gbp_m:g}")
+        ax.axhline(profile_gbp_m, color="black", linestyle="--", linewidth=1)
+        handles.append(Line2D([], [], color="black", linestyle="--", label=f"Safety Valve profile: {profile_gbp_m:g}"))
     elif profile_gbp_m is not None:
         where = "below" if profile_gbp_m < floor else "above"
-        ax.plot([], [], color="black", linestyle="--", linewidth=1,
-                label=f"Safety Valve profile: {profile_gbp_m:g} ({where} this axis)")
-    ax.bar([], [], color=SAVING, label="saving (+ = lower deficit)")
-    ax.bar([], [], color=COST, label="raises the deficit")
-    ax.legend(fontsize=7.5, loc="upper right")
+        handles.append(Line2D([], [], color="black", linestyle="--",
+                              label=f"Safety Valve profile: {profile_gbp_m:g} ({where} this axis)"))
+    ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2,
+              frameon=False)
     ax.set_ylim(floor, top_of_axis)
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=7)
     axis_note = "" if floor <= 0 else f" (axis starts at {floor:,.0f})"
@@ -115,7 +123,7 @@ def by_year_chart(attribution: Attribution, path: Path) -> None:
     that raises the deficit is drawn below zero and hatched."""
     plt = _pyplot()
     plan = attribution.plan
-    fig, ax = plt.subplots(figsize=(8, 4.4))
+    fig, ax = plt.subplots(figsize=(8, 5.6))
     x = list(range(len(attribution.years)))
     pos = [0.0] * len(x)
     neg = [0.0] * len(x)
@@ -138,9 +146,9 @@ def by_year_chart(attribution: Attribution, path: Path) -> None:
     ax.set_xticks(x, [financial_year_label(fy) for fy in attribution.years])
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("£m saving at 31 March (+ = lower deficit)")
-    ax.set_title(f"Saving by measure and year (mean of {attribution.replications} replications; "
-                 "below zero, hatched: raises the deficit)", fontsize=9)
-    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"Saving by measure and year (mean of {attribution.replications} replications)\n"
+                 "above zero: lowers the deficit; below zero, hatched: raises it", fontsize=9)
+    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     ax.margins(y=0.12)
     fig.tight_layout()
