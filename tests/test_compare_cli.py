@@ -149,6 +149,29 @@ def test_quiet_compare_prints_results_but_no_progress(tmp_path, fake_engine):
     assert "Warning: 2 replications are too few" in result.stdout and "Saving" in result.stdout
 
 
+def test_comparison_report_and_workbook_rebuild_from_the_folder(tmp_path, fake_engine):
+    from openpyxl import load_workbook
+
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--workers", "1", "--quiet", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    for name in ("report.html", "svsim.xlsx"):
+        (folder / name).unlink()
+    rebuilt = CliRunner().invoke(cli.main, ["report", str(folder)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Savings (+ = lower deficit)" in page and "Only 2 replications" in page
+    assert page.count("data:image/png;base64,") >= 3  # the comparison's charts, embedded
+    ws = load_workbook(folder / "svsim.xlsx")["Savings"]
+    header = [c.value for c in ws[2]]
+    assert "Saving £m (+ = lower deficit)" in header
+    column = header.index("Saving £m (+ = lower deficit)") + 1
+    diffs = pd.read_csv(folder / "differences.csv")
+    acc = diffs[diffs.measure == "accumulated_deficit_gbp_m"]
+    assert [ws.cell(row=r, column=column).value for r in range(3, 3 + len(acc))] == pytest.approx(
+        list(acc.saving_gbp_m))
+
+
 def test_bad_input_and_failures(tmp_path, monkeypatch):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"extends: {BASE}\nassessment:\n  vacancy_rat: 0.05\n", encoding="utf-8")
