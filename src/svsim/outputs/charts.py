@@ -183,14 +183,16 @@ def census_chart(census: pd.DataFrame, path: Path, basis: str = "median") -> Non
     _save(fig, path)
 
 
-def _financial_year_axis(ax, dates: pd.Series) -> None:  # noqa: ANN001 - a matplotlib Axes
-    """Gridlines at each 1 April and the financial year's label in the middle of it."""
+def _financial_year_axis(ax, dates: pd.Series, short: bool = False) -> None:  # noqa: ANN001 - a matplotlib Axes
+    """Gridlines at each 1 April and the financial year's label in the middle of it ('2023-24', or '23-24' where
+    the chart is narrow)."""
     first, last = dates.min(), dates.max()
     starts = [pd.Timestamp(y, 4, 1) for y in range(first.year - 1, last.year + 1)]
     ax.set_xticks([s for s in starts if first <= s <= last], minor=True)
     mids = [s + pd.DateOffset(months=6) for s in starts if first <= s + pd.DateOffset(months=6) <= last]
-    ax.set_xticks(mids, [f"{m.year - 1}-{str(m.year)[-2:]}" if m.month < 4 else f"{m.year}-{str(m.year + 1)[-2:]}"
-                         for m in mids])
+    labels = [f"{m.year - 1}-{str(m.year)[-2:]}" if m.month < 4 else f"{m.year}-{str(m.year + 1)[-2:]}"
+              for m in mids]
+    ax.set_xticks(mids, [label[2:] for label in labels] if short else labels)
     ax.tick_params(axis="x", which="major", length=0)
     ax.grid(axis="x", which="minor", alpha=0.4)
     ax.grid(axis="y", alpha=0.3)
@@ -243,7 +245,7 @@ def occupancy_chart(placements: pd.DataFrame, monthly: pd.DataFrame, path: Path,
                             va="top")
         else:
             ax.annotate("no capacity limit in the scenario", (0.02, 0.05), xycoords="axes fraction", fontsize=7.5)
-        _financial_year_axis(ax, dates)
+        _financial_year_axis(ax, dates, short=True)
         _thousands(ax)
         ax.set_title(SETTING_LABELS[setting], fontsize=8.5)
         ax.set_ylabel("EHC plans")
@@ -289,7 +291,7 @@ def assessments_chart(monthly: pd.DataFrame, path: Path, basis: str = "median") 
     right.set_title("Timeliness: new plans within 20 weeks", fontsize=9)
     right.set_ylabel("% of plans issued")
     for ax in (left, right):
-        _financial_year_axis(ax, dates)
+        _financial_year_axis(ax, dates, short=True)
         ax.tick_params(axis="x", labelsize=7)
         _thousands(ax)
     _save(fig, path)
@@ -326,7 +328,7 @@ def reviews_appeals_chart(monthly: pd.DataFrame, path: Path, basis: str = "media
     right.margins(y=0.2)
     right.legend(fontsize=7, loc="upper left")
     for ax in (left, right):
-        _financial_year_axis(ax, dates)
+        _financial_year_axis(ax, dates, short=True)
         ax.tick_params(axis="x", labelsize=7)
         _thousands(ax)
     _save(fig, path)

@@ -23,7 +23,7 @@ body{font-family:Arial,Helvetica,sans-serif;font-size:10.5pt;color:#1a1a1a;max-w
 line-height:1.35}
 h1{font-size:17pt;margin:0 0 2mm}h2{font-size:13pt;border-bottom:2px solid #1f3b57;padding-bottom:1mm;
 margin-top:8mm}h3{font-size:11pt;margin-bottom:1mm}
-table{border-collapse:collapse;margin:2mm 0 4mm;font-size:9.5pt}
+table{border-collapse:collapse;margin:2mm 0 4mm;font-size:9.5pt;max-width:100%}table.fit{width:100%}
 th,td{border:1px solid #b0b0b0;padding:1.2mm 2mm;vertical-align:top}th{background:#e8eef4;text-align:center}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.rag{text-align:center;font-weight:bold}td.rag .note{font-weight:normal;font-size:7.5pt}
@@ -182,7 +182,7 @@ def kpi_section(kpis: pd.DataFrame, tolerance: float | None) -> str:
     rule = KPI_RULE.format(tol=tolerance) if tolerance is not None else ""
     return (f"<h2>KPIs by Safety Valve condition</h2><p>{esc(rule)} Cells are coloured by RAG; values are medians "
             "over replications.</p>" + rag_key()
-            + f'<table class="small"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+            + f'<table class="small fit"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 def census_section(census: pd.DataFrame) -> str:
@@ -217,15 +217,50 @@ def spend_section(spend: pd.DataFrame) -> str:
             + table_html(wide, {c: money for c in wide.columns if c != "£m (median)"}, cls="small"))
 
 
+def grouped_assumptions(df: pd.DataFrame) -> pd.DataFrame:
+    """Parameters that share a parent path, a unit and a source are shown as one row ('a.b: x 1; y 2'), so a source
+    written once for a block is read once, not repeated on every value."""
+    groups: list[dict[str, Any]] = []
+    for r in df.to_dict("records"):
+        path = str(r["parameter"])
+        parent, _, leaf = path.rpartition(".")
+        key = (parent, str(r.get("unit", "")), str(r.get("source", "")), str(r.get("changed_by", "")))
+        if parent and groups and groups[-1]["key"] == key:
+            groups[-1]["items"].append((leaf, str(r["value"]), path))
+        else:
+            groups.append({"key": key, "items": [(leaf, str(r["value"]), path)]})
+    rows = []
+    for g in groups:
+        parent, unit, source, changed = g["key"]
+        items = g["items"]
+        if len(items) == 1:
+            parameter, value = items[0][2], items[0][1]
+        else:
+            parameter, value = parent, "; ".join(f"{leaf} {v}" for leaf, v, _ in items)
+        rows.append({"parameter": parameter, "value": value, "unit": unit, "source": source, "changed by": changed})
+    return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source", "changed by"])
+
+
 def assumptions_section(assumptions: pd.DataFrame | None) -> str:
     if assumptions is None or assumptions.empty:
         return ""
     df = assumptions.fillna("")
-    cols = [c for c in ("kind", "parameter", "value", "unit", "source", "changed_by") if c in df]
-    return ("<h2>Assumptions, with their sources</h2><p>Every parameter the scenario sets, as the run used it, with "
-            "its unit and the source the scenario cites (\"assumption: ...\" where no figure is published); then "
-            "the targets' sources, uncertain parameters and interventions.</p>"
-            + table_html(df[cols], cls="small wide", max_rows=1000))
+    df = df[~df["parameter"].isin(("name", "title", "council", "description"))]
+    out = ["<h2>Assumptions, with their sources</h2><p>Every parameter the scenario sets, as the run used it, with "
+           "its unit and the source the scenario cites (\"assumption: ...\" where no figure is published); values "
+           "that share a source are shown together. All rows, one per value, are in assumptions.csv and the "
+           "workbook.</p>"]
+    titles = {"parameter": "Parameters", "target": "Targets", "uncertainty": "Uncertain parameters (drawn per "
+              "replication)", "intervention": "Interventions (the measures)"}
+    for kind, title in titles.items():
+        part = df[df["kind"] == kind]
+        if part.empty:
+            continue
+        shown = grouped_assumptions(part) if kind == "parameter" else part[
+            [c for c in ("parameter", "value", "unit", "source", "meaning") if c in part]]
+        shown = shown.loc[:, [c for c in shown.columns if (shown[c].astype(str) != "").any()]]
+        out.append(f"<h3>{esc(title)}</h3>" + table_html(shown, cls="small wide", max_rows=1000))
+    return "".join(out)
 
 
 def provenance_section(manifest: dict[str, Any]) -> str:
@@ -236,7 +271,7 @@ def provenance_section(manifest: dict[str, Any]) -> str:
         ("svsim version", manifest.get("svsim_version", "")),
         ("git commit", (git.get("commit", "unknown") + (" (with local changes)" if git.get("tracked_files_modified")
                                                          else "")) if git else "unknown"),
-        ("command", " ".join(manifest.get("command", []))),
+        ("command", " ".join([Path(c).name if k == 0 else c for k, c in enumerate(manifest.get("command", []))])),
         ("scenario files", "; ".join(f"{f.get('path')} (sha256 {str(f.get('sha256', ''))[:12]})" for f in files)),
         ("overrides (--set)", "; ".join(scenario.get("overrides", [])) or "none"),
         ("seed", manifest.get("seed", "")),
