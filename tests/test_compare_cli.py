@@ -205,3 +205,18 @@ def test_set_overrides_every_scenario_compared(tmp_path, fake_engine):
     bad = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--set", "demand.request_rate_per_10k_0_18=-1")
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     assert "demand.request_rate_per_10k_0_18" in bad.output
+
+
+def test_attribution_time_estimate_from_the_comparisons_own_pace():
+    """Extra simulations (those beyond the two the comparison already ran) x the comparison's mean time per
+    replication, shared among the workers."""
+    from types import SimpleNamespace
+
+    from svsim.outputs.compare import attribution_estimate_s
+
+    plan = SimpleNamespace(simulations_per_replication=128)
+    run = [SimpleNamespace(runtime_s=0.4), SimpleNamespace(runtime_s=0.6)]
+    comparison = SimpleNamespace(results=(run, run))
+    assert attribution_estimate_s(plan, comparison, replications=10, workers=2) == pytest.approx(126 * 10 * 0.5 / 2)
+    money_only = SimpleNamespace(simulations_per_replication=1)  # reuses the comparison's simulations
+    assert attribution_estimate_s(money_only, comparison, replications=10, workers=2) == 0
