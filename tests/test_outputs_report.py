@@ -38,12 +38,18 @@ def real_run(tmp_path_factory) -> Path:
     return _run(tmp_path_factory.mktemp("real"), "-n", "2", "--workers", "1")
 
 
-@pytest.fixture
-def fake_runs(tmp_path, monkeypatch) -> dict[int, Path]:
-    """Folders of 1 and 3 replications from the instant hand-made engine."""
-    monkeypatch.setattr(replications, "run_replication", fake_replicate)
-    monkeypatch.setattr(executors, "default_workers", lambda: 1)
-    return {n: _run(tmp_path / f"n{n}", "-n", str(n)) for n in (1, 3)}
+@pytest.fixture(scope="module")
+def fake_runs(tmp_path_factory) -> dict[int, Path]:
+    """Folders of 1 and 3 replications from the instant hand-made engine (tests that change a folder copy it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(replications, "run_replication", fake_replicate)
+        mp.setattr(executors, "default_workers", lambda: 1)
+        tmp = tmp_path_factory.mktemp("fake")
+        return {n: _run(tmp / f"n{n}", "-n", str(n)) for n in (1, 3)}
+
+
+def _copy(folder: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(folder, tmp_path / folder.name))
 
 
 PROBE = """<script>window.__errors=[];
@@ -155,8 +161,8 @@ def test_one_replication_says_it_is_not_a_forecast(fake_runs):
     assert manifest["statistics"]["label"] == "one replication, not a forecast"
 
 
-def test_svsim_report_rebuilds_from_the_folder_alone(fake_runs, monkeypatch):
-    folder = fake_runs[3]
+def test_svsim_report_rebuilds_from_the_folder_alone(fake_runs, monkeypatch, tmp_path):
+    folder = _copy(fake_runs[3], tmp_path)
     before = (folder / "report.html").read_text(encoding="utf-8")
     for name in ("report.html", "svsim.xlsx", "deficit.png"):
         (folder / name).unlink()
@@ -174,10 +180,10 @@ def test_svsim_report_rebuilds_from_the_folder_alone(fake_runs, monkeypatch):
     assert table.search(after).group(0) == table.search(before).group(0)
 
 
-def test_svsim_report_includes_tables_it_does_not_know(fake_runs):
+def test_svsim_report_includes_tables_it_does_not_know(fake_runs, tmp_path):
     from openpyxl import load_workbook
 
-    folder = fake_runs[3]
+    folder = _copy(fake_runs[3], tmp_path)
     (folder / "flows.csv").write_text("financial_year,requests\n2022-23,3669\n2023-24,4047\n")
     assert CliRunner().invoke(cli.main, ["report", str(folder)]).exit_code == 0
     assert "flows.csv" in (folder / "report.html").read_text(encoding="utf-8")
