@@ -194,3 +194,11 @@ def test_svsim_report_includes_tables_it_does_not_know(fake_runs, tmp_path):
 def test_svsim_report_refuses_a_folder_that_is_not_a_run(tmp_path):
     result = CliRunner().invoke(cli.main, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not a svsim run" in result.stderr
+
+
+def test_svsim_report_refuses_a_failed_run(tmp_path):
+    failed = tmp_path / "kent-base-20260101-000000.failed"
+    failed.mkdir()
+    (failed / "manifest.json").write_text('{"status": "interrupted"}')
+    result = CliRunner().invoke(cli.main, ["report", str(failed)])
+    assert result.exit_code == 2 and "no finished results (status: interrupted)" in result.stderr

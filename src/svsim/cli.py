@@ -365,6 +365,17 @@ def report(folder: Path) -> None:
     if not (folder / "manifest.json").is_file():
         click.echo(f"svsim report: {folder} is not a svsim run or comparison folder (no manifest.json)", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    import json
+
+    try:
+        status = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError) as exc:
+        click.echo(f"svsim report: cannot read {folder / 'manifest.json'}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if status != "ok":
+        click.echo(f"svsim report: {folder} holds no finished results (status: {status}); nothing to rebuild",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
     try:
         written = write_presentation(folder)
     except (OSError, ValueError, KeyError) as exc:
