@@ -394,7 +394,7 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
     lo, hi = min(quantiles), max(quantiles)
     lo_col, hi_col = quantile_column(lo), quantile_column(hi)
     band_label = f"P{lo * 100:g}-P{hi * 100:g}"
-    head = f"{'Year':<9}{'Profile':>9}{'Forecast':>10}{'Variance':>10}  {'RAG':<6}"
+    head = f"{'Year':<9}{'Profile':>9}{'Forecast' if several else 'One rep.':>10}{'Variance':>10}  {'RAG':<6}"
     if several:
         head += f"{'P(within)':>10}{band_label:>16}"
     head += f"{'In-year':>9}"
