@@ -41,6 +41,7 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
             click.echo(str(exc), err=True)
             failed = True
             continue
+        _warn(scenario)
         click.echo(_summary(scenario))
     if failed:
         sys.exit(EXIT_BAD_INPUT)
@@ -90,6 +91,7 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
+    _warn(scenario)
 
     from .experiment.executors import default_workers
     from .outputs.run import execute_run
@@ -143,6 +145,12 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
                        err=True)
     click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
     click.echo(f"\nRun folder: {outcome.folder}")
+
+
+def _warn(scenario) -> None:  # noqa: ANN001 - Scenario, imported lazily
+    """Print the scenario's warnings (e.g. a --set overridden by an intervention) on stderr."""
+    for text in scenario.warnings:
+        click.echo(click.style("warning: ", fg="yellow", bold=True) + text, err=True)
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -245,6 +253,7 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     for path in (base_file, *other_files):
         try:
             scenarios.append(load_scenario(path, overrides))
+            _warn(scenarios[-1])
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             failed = True

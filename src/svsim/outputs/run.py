@@ -151,6 +151,7 @@ def execute_run(
             "files": [{"path": path, "sha256": sha} for path, sha in scenario.files],
             "fingerprint": scenario.fingerprint,
             "overrides": list(overrides),
+            "warnings": list(scenario.warnings),
             "interventions": [iv.name for iv in scenario.interventions],
         },
         "seed": seed,

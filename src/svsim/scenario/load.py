@@ -10,10 +10,11 @@ from types import MappingProxyType
 from .errors import Problem, ScenarioError
 from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
+from .overrides import apply_arithmetic, override_tree, override_warnings, parse_overrides
 from .schema import SCHEMA
 from .spec import check_value
 from .targets import parse_targets, parse_uncertainty
-from .tree import Leaf, load_tree, merge, override_tree
+from .tree import Leaf, load_tree, merge
 from .validate import Resolver, Where, schema_leaves
 from .yamlio import Located
 
@@ -22,8 +23,10 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load and validate a scenario file; raise ScenarioError listing every problem found."""
     path = Path(path)
     tree, files = load_tree(path)
-    if overrides:
-        tree = merge(tree, override_tree(list(overrides)))
+    sets = parse_overrides(list(overrides))
+    original = tree
+    if sets:
+        tree = merge(tree, override_tree(sets))
     shown = str(path)
     top = Where(shown, None)
     if "remove_interventions" in tree:
@@ -58,6 +61,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     r = Resolver(window)
     r.specs.update(schema_leaves(SCHEMA))  # every known path, so a bad value is not also reported as unknown
     r.node(SCHEMA, tree, "", top)
+    if any(o.on_resolved for o in sets) and not r.problems:
+        _apply_arithmetic(r, sets)
     customs = r.customs
     targets, p = parse_targets(*customs.get("targets", (None, top)), (start, end))
     r.problems.extend(p)
@@ -73,6 +78,12 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
 
     meta = r.params
     text = lambda key: meta[key].first  # noqa: E731
+    warnings = []
+    if sets:  # what the --set values would have been without them, for the warnings
+        before = Resolver(window)
+        before.node(SCHEMA, original, "", top)
+        warnings = override_warnings(sets, before.params, r.params, interventions, census_date,
+                                     meta["horizon.as_at"].first)
     return Scenario(
         name=text("name"), title=text("title"), council=text("council"), description=text("description"),
         files=tuple((_display(f), _sha256(f)) for f in files),
@@ -80,7 +91,17 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         base_params=MappingProxyType(dict(r.params)), specs=MappingProxyType(dict(r.specs)),
         targets=targets, interventions=tuple(interventions), uncertainty=tuple(uncertainty),
         sources=MappingProxyType(dict(r.sources)), units=MappingProxyType(dict(r.units)),
+        warnings=tuple(warnings),
     )
+
+
+def _apply_arithmetic(r: Resolver, sets: list) -> None:
+    """`PATH*=X` / `PATH+=X` on the resolved values, then shares re-checked."""
+    changed, problems = apply_arithmetic(r.params, r.specs, r.sources, sets)
+    r.problems.extend(problems)
+    for group, (spec, _where) in r.groups.items():
+        if spec.total and any(p.startswith(group + ".") for p in changed):
+            r.check_total(spec, group, Where("--set", None), because=" after --set")
 
 
 def _check_after_interventions(r: Resolver, interventions: list) -> None:
@@ -90,8 +111,8 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
     after = apply_interventions(r.params, r.specs, interventions)
     touched: dict[str, list[str]] = {}
     for iv in interventions:
-        for c in iv.changes:
-            touched.setdefault(c.path, []).append(iv.name)
+        for path in iv.paths:
+            touched.setdefault(path, []).append(iv.name)
     by_name = {iv.name: iv for iv in interventions}
     for path, names in touched.items():
         spec = r.specs[path]

@@ -47,6 +47,9 @@ SCHEMA = Section(
             {
                 "start": Param(DATE, "first day reported (start of the first financial year)", dated=False),
                 "end": Param(DATE, "last day simulated (end of the last financial year)", dated=False),
+                "as_at": Param(DATE, "the date the scenario's figures are known to: financial years ended by then "
+                                     "are closed (outturn known), and --set warns when it changes them", None,
+                               dated=False),
             },
             "the period reported; the simulation starts earlier, at start_state.census_date (the lead-in)",
         ),
@@ -246,7 +249,8 @@ SCHEMA = Section(
     }
 )
 
-INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes")
+INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes",
+                     "rebalance")
 CHANGE_OPS = ("set", "multiply", "add")
 KPI_DIRECTIONS = ("higher", "lower")
 
