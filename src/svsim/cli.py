@@ -185,9 +185,10 @@ class ProgressLine:
     """A one-line progress bar with ETA on stderr, drawn only when enabled and once the run has taken `after_s`
     seconds (short runs stay quiet)."""
 
-    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30) -> None:
+    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30, unit: str = "replications") -> None:
         import time
 
+        self.unit = unit
         self.enabled = enabled
         self.after_s = after_s
         self.width = width
@@ -203,7 +204,7 @@ class ProgressLine:
             return
         filled = int(self.width * done / max(total, 1))
         eta = elapsed / done * (total - done) if done else 0.0
-        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} replications, "
+        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.unit}, "
                 f"{_duration(elapsed)} elapsed, ETA {_duration(eta)}")
         sys.stderr.write("\r" + line.ljust(78))
         sys.stderr.flush()
@@ -309,6 +310,139 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     for label, reason in outcome.not_attributed.items():
         click.echo(f"\nNo attribution for {label}: {reason}.")
     click.echo(f"\nResults folder: {outcome.folder}")
+
+
+def _load_or_exit(scenario_file: Path, overrides: Sequence[str]):  # noqa: ANN202 - a Scenario
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file, overrides)
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _warn(scenario)
+    return scenario
+
+
+def _financial_year(text: str | None, param: str) -> int | None:
+    from .domain import parse_financial_year
+
+    if text is None:
+        return None
+    try:
+        return parse_financial_year(text)
+    except ValueError:
+        raise click.BadParameter(f"expected a financial year like 2027-28, got {text!r}", param_hint=param) from None
+
+
+def _check_year(scenario, year: int | None) -> None:  # noqa: ANN001 - a Scenario
+    from .domain import financial_year_label
+    from .finance.deficit import financial_years
+
+    years = financial_years(scenario)
+    if year is not None and year not in years:
+        click.echo(f"svsim: --target-year {financial_year_label(year)} is not a year the scenario reports "
+                   f"({financial_year_label(years[0])} to {financial_year_label(years[-1])})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _toolkit_failed(what: str, exc: BaseException, out: Path) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(f"svsim {what} failed: {type(exc).__name__}: {exc}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+_EXECUTION = [
+    click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+                 help="Root seed: every point runs replications 0..n-1 of it (common random numbers)."),
+    click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
+                 help="Processes to run in [default: every core]. Results do not depend on it."),
+    click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+                 help="local: a process pool on this machine; dask: dask.distributed."),
+    click.option("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler to use (with --executor dask)."),
+    click.option("--out", "out", default=Path("results"), show_default=True,
+                 type=click.Path(path_type=Path, file_okay=False), help="Folder in which the new folder is created."),
+    click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+                 help="Override a parameter first (every --set form; repeatable)."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress messages."),
+]
+
+
+def _execution_options(fn):  # noqa: ANN001, ANN202 - a click command function
+    for option in reversed(_EXECUTION):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--method", "-m", default="oat", show_default=True, type=click.Choice(["oat", "morris", "sobol"]),
+              help="oat: each parameter low/high (tornado); morris: screening (mu*, sigma); sobol: S1/ST indices.")
+@click.option("--parameters", "parameters_file", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of ranges with sources [default: the scenario's uncertainty: section].")
+@click.option("--target-year", default=None, metavar="FY", help="Financial year analysed, e.g. 2027-28 [default: the "
+              "last].")
+@click.option("--replications", "-n", default=None, type=click.IntRange(min=1),
+              help="Replications per point [default: oat 10, morris 2, sobol 1].")
+@click.option("--samples", "-N", default=None, type=click.IntRange(min=1),
+              help="Morris trajectories [10] or Sobol base sample N, a power of 2 [64]: N(k+2) points.")
+@click.option("--second-order", is_flag=True, help="Sobol: also second-order indices (N(2k+2) points).")
+@_execution_options
+def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, target_year: str | None,
+                replications: int | None, samples: int | None, second_order: bool, seed: int, workers: int | None,
+                executor: str, scheduler: str | None, out: Path, overrides: Sequence[str], quiet: bool) -> None:
+    """Which inputs drive the accumulated deficit (and P(within profile)) in a target year.
+
+    Writes indices.csv, points.csv, charts (tornado, Morris, Sobol bars) and a manifest in a new folder.
+    """
+    import time
+
+    from .scenario import ScenarioError
+
+    _check_executor(executor, scheduler)
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    from .experiment.sensitivity import DEFAULT_REPLICATIONS, design_points, run_sensitivity
+    from .experiment.variants import factors_from_uncertainty, read_parameters_file
+    from .outputs.sensitivity import indices_text, write_sensitivity
+
+    try:
+        factors = (read_parameters_file(parameters_file, scenario) if parameters_file
+                   else factors_from_uncertainty(scenario))
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not factors:
+        click.echo("svsim: no parameters to analyse: the scenario has no uncertainty: section; give --parameters FILE",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        points = design_points(method, factors, samples=samples, seed=seed, second_order=second_order)
+    except ValueError as exc:
+        click.echo(f"svsim: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    reps = replications or DEFAULT_REPLICATIONS[method]
+    if not quiet:
+        click.echo(f"Sensitivity of {scenario.name} ({method}): {len(factors)} parameters, {len(points)} points x "
+                   f"{reps} replication{'s' if reps != 1 else ''} = {len(points) * reps} runs, seed {seed}", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    began = time.perf_counter()
+    try:
+        result = run_sensitivity(scenario, factors, method, target_year=year, replications=reps, samples=samples,
+                                 seed=seed, second_order=second_order, workers=workers, executor=executor,
+                                 scheduler=scheduler, progress=bar.update)
+        folder = write_sensitivity(scenario, result, out, command=sys.argv, overrides=overrides,
+                                   elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        bar.finish()
+        _toolkit_failed("sensitivity", exc, out)
+    bar.finish()
+    click.echo(indices_text(result))
+    click.echo(f"\nResults folder: {folder}")
 
 
 def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame

@@ -56,8 +56,9 @@ class Intervention:
     changes: tuple[Change, ...]
     file: str
     line: int | None
-    rebalance: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """(the share that takes up the difference, the other shares of its group) for each share group changed."""
+    rebalance: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    """For each share group changed: (the shares that take up the difference, in proportion to their size; the
+    other shares of the group)."""
 
     @property
     def until(self) -> dt.date:
@@ -65,7 +66,7 @@ class Intervention:
 
     @property
     def rebalance_paths(self) -> tuple[str, ...]:
-        return tuple(target for target, _ in self.rebalance)
+        return tuple(t for takers, _ in self.rebalance for t in takers)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -218,7 +219,7 @@ def _parse_changes(item: Located, path: str, specs: Mapping[str, Param], ramp: A
 
 
 def _parse_rebalance(item: Located, changes: list[Change], specs: Mapping[str, Param],
-                     bad: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+                     bad: Any) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     """`rebalance: KEY`: in every share group the changes touch, KEY's share takes up the difference."""
     from .overrides import share_groups
 
@@ -239,7 +240,7 @@ def _parse_rebalance(item: Located, changes: list[Change], specs: Mapping[str, P
         if target in changed:
             bad("rebalance", f"{target} is changed by this intervention, so it cannot also take up the difference")
             return ()
-        out.append((target, tuple(m for m in members if m != target and m in specs)))
+        out.append(((target,), tuple(m for m in members if m != target and m in specs)))
     if not out and changes:
         bad("rebalance", "none of the changes is a share that must sum to 1 (such as placement.new_plan_mix...): "
                          "there is nothing to rebalance")
@@ -338,14 +339,21 @@ def apply_interventions(
                 return v + w * (target - v)
 
             out[change.path] = before.combine([d for d, _ in steps], value)
-        for target, others in iv.rebalance:
+        for takers, others in iv.rebalance:
             dates = {d for p in others for d in (*before_shares[p].dates, *out[p].dates)}
+            dates |= {d for t in takers for d in out[t].dates}
+            old = {t: out[t] for t in takers}
+            for t in takers:
 
-            def taken_up(day: dt.date, v: Any, _others: tuple[str, ...] = others,
-                         _before: dict[str, Series] = before_shares) -> Any:
-                was = sum(_before[p].at(day) for p in _others)
-                now = sum(out[p].at(day) for p in _others)
-                return v if was == now else round(v + (was - now), 12)  # no float noise from the sums
+                def taken_up(day: dt.date, v: Any, _others: tuple[str, ...] = others,
+                             _before: dict[str, Series] = before_shares, _old: dict[str, Series] = old) -> Any:
+                    was = sum(_before[p].at(day) for p in _others)
+                    now = sum(out[p].at(day) for p in _others)
+                    if was == now:
+                        return v
+                    total = sum(s.at(day) for s in _old.values())
+                    share = v / total if total > 0 else 1 / len(_old)
+                    return round(v + (was - now) * share, 12)  # no float noise from the sums
 
-            out[target] = out[target].combine(dates, taken_up)
+                out[t] = out[t].combine(dates, taken_up)
     return out

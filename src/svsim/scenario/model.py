@@ -124,7 +124,7 @@ class Scenario:
                 {"name": iv.name, "condition": iv.condition, "start": iv.start, "end": iv.end,
                  "ramp_months": iv.ramp_months, "order": iv.order,
                  "changes": {c.path: {c.op: c.amount} for c in iv.changes},
-                 **({"rebalance": iv.rebalance_paths[0].rsplit(".", 1)[1]} if iv.rebalance else {})}
+                 **({"rebalance": list(iv.rebalance_paths)} if iv.rebalance else {})}
                 for iv in self.interventions
             ],
             "targets": {

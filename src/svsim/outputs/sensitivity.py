@@ -1,0 +1,166 @@
+"""Results folders of the policy lead's toolkit: `svsim sensitivity`, `svsim solve` and `svsim sweep`.
+
+Each is written atomically like a run folder (outputs/run_folder.py): built under a temporary name, renamed when
+complete, never overwriting an earlier one, with a manifest saying how it was made.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..domain import financial_year_label
+from ..experiment.sensitivity import SensitivityResult
+from ..scenario import Scenario
+from .run_folder import RunFolder, run_name
+
+FLOAT_FORMAT = "%.10g"
+
+
+def _scenario_record(scenario: Scenario, overrides: Sequence[str]) -> dict[str, Any]:
+    return {"name": scenario.name, "title": scenario.title,
+            "files": [{"path": p, "sha256": h} for p, h in scenario.files], "fingerprint": scenario.fingerprint,
+            "overrides": list(overrides), "warnings": list(scenario.warnings)}
+
+
+def _factor_records(result: SensitivityResult) -> list[dict[str, Any]]:
+    return [{"path": f.path, "apply": f.apply, "low": f.low, "high": f.high, "nominal": f.nominal,
+             "source": f.source} for f in result.factors]
+
+
+# ---- sensitivity ---------------------------------------------------------------------------------------------
+def points_table(result: SensitivityResult) -> Any:
+    """One row per point run: the factor values, then the mean accumulated deficit in every year and P(within
+    profile) in the target year."""
+    import pandas as pd
+
+    table = pd.DataFrame(result.points, columns=[f.path for f in result.factors])
+    table.insert(0, "point", range(len(table)))
+    means = result.deficits.mean(axis=1)
+    for j, fy in enumerate(result.years):
+        table[f"accumulated_deficit_gbp_m_{financial_year_label(fy)}"] = means[:, j]
+    k = result.years.index(result.target_year)
+    if not math.isnan(result.profile[k]):
+        table["p_within_profile"] = (result.deficits[:, :, k] <= result.profile[k]).mean(axis=1)
+    return table
+
+
+def write_sensitivity(scenario: Scenario, result: SensitivityResult, out: Path, *, command: Sequence[str] | None,
+                      overrides: Sequence[str] = (), elapsed_s: float = 0.0, charts: bool = True) -> Path:
+    manifest = {
+        "command": list(command if command is not None else sys.argv),
+        "scenario": _scenario_record(scenario, overrides),
+        "method": result.method,
+        "target_year": financial_year_label(result.target_year),
+        "parameters": _factor_records(result),
+        "points": int(result.points.shape[0]),
+        "runs": result.runs,
+        **result.settings,
+        "simulate_wall_s": round(elapsed_s, 3),
+    }
+    with RunFolder(out, run_name(f"sensitivity-{scenario.name}-{result.method}"), manifest) as run:
+        result.indices.to_csv(run.path / "indices.csv", index=False, float_format=FLOAT_FORMAT)
+        points_table(result).to_csv(run.path / "points.csv", index=False, float_format=FLOAT_FORMAT)
+        if charts:
+            sensitivity_charts(run.path, result, scenario.title or scenario.name)
+    assert run.final_path is not None
+    return run.final_path
+
+
+def sensitivity_charts(folder: Path, result: SensitivityResult, title: str) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = result.indices
+    year = financial_year_label(result.target_year)
+    written = []
+    for output in table["output"].unique():
+        rows = table[table["output"] == output]
+        what = (f"accumulated deficit {year}, £m" if output == "accumulated_deficit_gbp_m"
+                else f"P(within profile) {year}")
+        fig, ax = plt.subplots(figsize=(9, 1.2 + 0.45 * len(rows)))
+        labels = list(rows["parameter"])[::-1]
+        y = np.arange(len(labels))
+        if result.method == "oat":
+            rows = rows.iloc[::-1]
+            base = float(rows["at_nominal"].iloc[0])
+            lo, hi = rows["at_low"].to_numpy(), rows["at_high"].to_numpy()
+            ax.barh(y, lo - base, left=base, color="#4477aa", label="at the low end")
+            ax.barh(y, hi - base, left=base, color="#cc6677", label="at the high end")
+            ax.axvline(base, color="black", linewidth=0.8)
+            ax.set_xlabel(f"{what} (line: all at nominal)")
+            name = f"tornado_{output}.png"
+            ax.set_title(f"{title}\nOne at a time: {what}", fontsize=10)
+        elif result.method == "morris":
+            ax.remove()
+            fig, ax = plt.subplots(figsize=(7, 5))
+            ax.errorbar(rows["mu_star"], rows["sigma"], xerr=rows["mu_star_ci_half_width"], fmt="o")
+            for _, r in rows.iterrows():
+                ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
+            ax.set_xlabel("mu* (mean absolute elementary effect)")
+            ax.set_ylabel("sigma (non-linearity or interactions)")
+            ax.set_title(f"{title}\nMorris screening: {what}", fontsize=10)
+            name = f"morris_{output}.png"
+        else:
+            rows = rows.iloc[::-1]
+            h = 0.38
+            for k, (key, colour) in enumerate((("S1", "#4477aa"), ("ST", "#cc6677"))):
+                v = rows[key].to_numpy()
+                err = np.vstack([v - rows[f"{key}_ci_low"].to_numpy(), rows[f"{key}_ci_high"].to_numpy() - v])
+                ax.barh(y + (k - 0.5) * h, v, height=h, xerr=err, color=colour, capsize=2,
+                        label="first order S1" if key == "S1" else "total ST")
+            ax.set_xlabel("Sobol index (95% interval)")
+            ax.set_title(f"{title}\nSobol indices: {what}", fontsize=10)
+            name = f"sobol_{output}.png"
+        if result.method != "morris":
+            ax.set_yticks(y)
+            ax.set_yticklabels(labels, fontsize=8)
+            ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+        written.append(folder / name)
+    return written
+
+
+def indices_text(result: SensitivityResult) -> str:
+    """The indices as a short terminal table (the deficit output first)."""
+    table = result.indices
+    year = financial_year_label(result.target_year)
+    lines = []
+    for output in table["output"].unique():
+        rows = table[table["output"] == output]
+        what = f"accumulated deficit {year} (£m)" if output == "accumulated_deficit_gbp_m" else \
+            f"P(within profile) {year}"
+        lines.append(f"{result.method.upper()}: {what}")
+        for _, r in rows.iterrows():
+            if result.method == "oat":
+                ci = (f"  (95% CI {r['swing_ci_low']:+.1f} to {r['swing_ci_high']:+.1f})"
+                      if "swing_ci_low" in r and not _nan(r["swing_ci_low"]) else "")
+                fmt = ".1f" if output == "accumulated_deficit_gbp_m" else ".2f"
+                lines.append(f"  {r['rank']:>2}. {r['parameter']:<48} low {r['at_low']:{fmt}}  high "
+                             f"{r['at_high']:{fmt}}  swing {r['swing']:+{fmt}}{ci}")
+            elif result.method == "morris":
+                lines.append(f"  {r['rank']:>2}. {r['parameter']:<48} mu* {r['mu_star']:.3g} "
+                             f"(±{r['mu_star_ci_half_width']:.2g})  sigma {r['sigma']:.3g}")
+            else:
+                lines.append(f"  {r['rank']:>2}. {r['parameter']:<48} S1 {r['S1']:.2f} [{r['S1_ci_low']:.2f}, "
+                             f"{r['S1_ci_high']:.2f}]  ST {r['ST']:.2f} [{r['ST_ci_low']:.2f}, "
+                             f"{r['ST_ci_high']:.2f}]")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _nan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+__all__ = ["indices_text", "points_table", "sensitivity_charts", "write_sensitivity"]
