@@ -445,6 +445,94 @@ def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, 
     click.echo(f"\nResults folder: {folder}")
 
 
+def _range(text: str | None, param: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    low, sep, high = text.partition(":")
+    try:
+        return float(low), float(high)
+    except ValueError:
+        raise click.BadParameter(f"expected LOW:HIGH, e.g. 0.3:0.6, got {text!r}", param_hint=param) from None
+
+
+def _lever_or_exit(scenario, path: str, scale: bool, bounds: tuple[float, float] | None):  # noqa: ANN001, ANN202
+    from .experiment.variants import parse_lever
+
+    try:
+        return parse_lever(scenario, path, scale=scale, bounds=bounds)
+    except ValueError as exc:
+        click.echo(f"svsim: --lever {path}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--lever", "lever_path", required=True, metavar="PATH",
+              help="A parameter or group (decision.refusal_probability), * for one key "
+                   "(placement.new_plan_mix.*.mainstream), or intervention:NAME (its size).")
+@click.option("--scale", is_flag=True, help="Find a factor that multiplies the lever's values (else a value set).")
+@click.option("--range", "range_text", default=None, metavar="LOW:HIGH",
+              help="Values to search [default: the lever's valid range, e.g. 0:1 for a probability].")
+@click.option("--target-year", required=True, metavar="FY", help="Financial year whose profile must be met, e.g. "
+              "2027-28.")
+@click.option("--probability", "-p", default=0.5, show_default=True, type=click.FloatRange(0, 1, min_open=True,
+                                                                                            max_open=True),
+              help="Meet the profile with this probability (0.5: the median meets it).")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=2),
+              help="Replications per value tried (the same for every value: common random numbers).")
+@click.option("--tolerance", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Stop when the value is known to within this [default: 1/1000 of the range].")
+@_execution_options
+def solve(scenario_file: Path, lever_path: str, scale: bool, range_text: str | None, target_year: str,
+          probability: float, replications: int, tolerance: float | None, seed: int, workers: int | None,
+          executor: str, scheduler: str | None, out: Path, overrides: Sequence[str], quiet: bool) -> None:
+    """Goal-seek: the value of one lever at which the accumulated deficit meets the profile in a target year.
+
+    The lever acts from the first open financial year, after every intervention. Says plainly when no value in
+    range meets the target, and what the best value achieves. Writes trials.csv, answer.txt, solve.png.
+    """
+    import time
+
+    bounds = _range(range_text, "--range")
+    _check_executor(executor, scheduler)
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    if not scenario.targets.sv_profile_gbp_m.get(year):
+        click.echo(f"svsim: the scenario has no Safety Valve profile for {target_year}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    lever = _lever_or_exit(scenario, lever_path, scale, bounds)
+    from .experiment.solve import solve as find
+    from .experiment.variants import with_lever_value
+    from .outputs.sensitivity import solve_text, write_solve
+
+    for end in (lever.low, lever.high):
+        try:
+            with_lever_value(scenario, lever, end)
+        except ValueError as exc:
+            click.echo(f"svsim: --range: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
+    say(f"Solving {scenario.name}: {lever.label} in {lever.low:g}..{lever.high:g} from {lever.since}, "
+        f"{replications} replications a value, seed {seed}")
+
+    def on_trial(trial, number: int) -> None:  # noqa: ANN001 - a Trial
+        say(f"  value {number}: {lever.label} = {trial.value:.5g}: median £{trial.median_gbp_m:.1f}m, "
+            f"P(within profile) {trial.p_within_profile:.0%}")
+
+    began = time.perf_counter()
+    try:
+        result = find(scenario, lever, target_year=year, probability=probability, replications=replications,
+                      seed=seed, tolerance=tolerance, workers=workers, executor=executor, scheduler=scheduler,
+                      on_trial=on_trial)
+        folder = write_solve(scenario, result, out, command=sys.argv, overrides=overrides,
+                             elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        _toolkit_failed("solve", exc, out)
+    click.echo(solve_text(result))
+    click.echo(f"\nResults folder: {folder}")
+
+
 def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame
                   quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> str:
     """The Safety Valve table as the council's quarterly return shows it: year, profile, forecast, variance, RAG;

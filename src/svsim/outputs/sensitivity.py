@@ -164,3 +164,95 @@ def _nan(v: Any) -> bool:
 
 
 __all__ = ["indices_text", "points_table", "sensitivity_charts", "write_sensitivity"]
+
+
+# ---- solve ---------------------------------------------------------------------------------------------------
+def _what(result: Any) -> str:
+    p = result.probability
+    return "the median" if p == 0.5 else f"the P{p * 100:g} (met with probability {p:g})"
+
+
+def solve_text(result: Any) -> str:
+    """The answer in plain English."""
+    lever, year = result.lever, financial_year_label(result.target_year)
+    target = (f"the {year} accumulated deficit at or below the profile (£{result.profile_gbp_m:.1f}m) "
+              + ("for the median of the replications" if result.probability == 0.5
+                 else f"with probability {result.probability:g}"))
+    head = f"Goal: {target}, by changing {lever.label} (now {lever.current}) from {lever.since.isoformat()} " \
+           f"within {lever.low:g} to {lever.high:g}."
+    runs = f"{len(result.trials)} values tried, {result.runs} runs ({result.replications} replications each, " \
+           f"seed {result.seed})."
+    if result.status == "found":
+        t = min(result.trials, key=lambda t: abs(t.value - result.value))
+        return "\n".join([
+            head,
+            f"Answer: {lever.label} = {result.value:.4g} (95% interval {result.ci_low:.4g} to {result.ci_high:.4g}, "
+            f"from the replications' spread).",
+            f"  There: {_what(result)} deficit £{t.quantile_gbp_m:.1f}m, median £{t.median_gbp_m:.1f}m, "
+            f"P(within profile) {t.p_within_profile:.0%}.",
+            runs,
+        ])
+    b = result.best
+    if result.status == "none":
+        verdict = (f"No value of {lever.label} between {lever.low:g} and {lever.high:g} meets it. The best, "
+                   f"{b.value:g}, gives {_what(result)} deficit £{b.quantile_gbp_m:.1f}m, "
+                   f"£{b.quantile_gbp_m - result.profile_gbp_m:.1f}m above the profile (median "
+                   f"£{b.median_gbp_m:.1f}m, P(within profile) {b.p_within_profile:.0%}).")
+    else:
+        verdict = (f"Every value of {lever.label} between {lever.low:g} and {lever.high:g} meets it: even the "
+                   f"worst end, {b.value:g}, gives {_what(result)} deficit £{b.quantile_gbp_m:.1f}m (P(within "
+                   f"profile) {b.p_within_profile:.0%}).")
+    return "\n".join([head, verdict, runs])
+
+
+def write_solve(scenario: Scenario, result: Any, out: Path, *, command: Sequence[str] | None,
+                overrides: Sequence[str] = (), elapsed_s: float = 0.0, charts: bool = True) -> Path:
+    from ..experiment.solve import trials_table
+
+    lever = result.lever
+    manifest = {
+        "command": list(command if command is not None else sys.argv),
+        "scenario": _scenario_record(scenario, overrides),
+        "lever": {"path": lever.path, "scale": lever.scale, "from": lever.since, "low": lever.low,
+                  "high": lever.high, "now": lever.current},
+        "target_year": financial_year_label(result.target_year), "probability": result.probability,
+        "profile_gbp_m": result.profile_gbp_m, "status": result.status,
+        "answer": None if result.value is None else {"value": result.value, "ci_low": result.ci_low,
+                                                     "ci_high": result.ci_high,
+                                                     "standard_error": result.standard_error},
+        "best": None if result.best is None else {"value": result.best.value,
+                                                  "quantile_gbp_m": result.best.quantile_gbp_m},
+        "trials": len(result.trials), "runs": result.runs, "replications": result.replications, "seed": result.seed,
+        "simulate_wall_s": round(elapsed_s, 3), "summary": solve_text(result),
+    }
+    name = run_name(f"solve-{scenario.name}-{lever.path.replace(':', '-').replace('*', 'all')}")
+    with RunFolder(out, name, manifest) as run:
+        table = trials_table(result)
+        table.to_csv(run.path / "trials.csv", index=False, float_format=FLOAT_FORMAT)
+        (run.path / "answer.txt").write_text(solve_text(result) + "\n", encoding="utf-8")
+        if charts:
+            _solve_chart(run.path / "solve.png", result, table, scenario.title or scenario.name)
+    assert run.final_path is not None
+    return run.final_path
+
+
+def _solve_chart(path: Path, result: Any, table: Any, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table.sort_values("value")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(t["value"], t["quantile_gbp_m"], "o-", label=f"{_what(result)} deficit")
+    ax.axhline(result.profile_gbp_m, color="black", linestyle="--", label="Safety Valve profile")
+    if result.value is not None:
+        ax.axvspan(result.ci_low, result.ci_high, color="#88ccee", alpha=0.4, label="answer (95% interval)")
+        ax.axvline(result.value, color="#117733")
+    ax.set_xlabel(result.lever.label)
+    ax.set_ylabel(f"accumulated deficit {financial_year_label(result.target_year)}, £m")
+    ax.set_title(f"{title}\nGoal-seek: every value tried", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
