@@ -533,6 +533,67 @@ def solve(scenario_file: Path, lever_path: str, scale: bool, range_text: str | N
     click.echo(f"\nResults folder: {folder}")
 
 
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=LOW:HIGH:STEP",
+              help="A lever and its values (PATH*=LOW:HIGH:STEP to scale it); once or twice.")
+@click.option("--target-year", default=None, metavar="FY", help="Year of the terminal table and of the two-lever "
+              "heatmaps [default: the last].")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Replications per grid point (the same for every point: common random numbers).")
+@_execution_options
+def sweep(scenario_file: Path, varies: Sequence[str], target_year: str | None, replications: int, seed: int,
+          workers: int | None, executor: str, scheduler: str | None, out: Path, overrides: Sequence[str],
+          quiet: bool) -> None:
+    """A grid of one or two levers: P(within profile) by year and the median deficit at every point.
+
+    Levers act as in `svsim solve` (after interventions, from the first open year). Writes sweep.csv and heatmaps.
+    """
+    import time
+
+    from .experiment.sweep import levers_for, parse_vary
+
+    _check_executor(executor, scheduler)
+    if len(varies) > 2:
+        raise click.UsageError("--vary at most twice (a grid of one or two levers)")
+    try:
+        parsed = [parse_vary(v) for v in varies]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vary") from None
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    try:
+        levers_for(scenario, parsed)
+    except ValueError as exc:
+        click.echo(f"svsim: --vary: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    from .experiment.sweep import run_sweep
+    from .finance.deficit import financial_years
+    from .outputs.sensitivity import sweep_text, write_sweep
+
+    year = year or financial_years(scenario)[-1]
+    points = 1
+    for v in parsed:
+        points *= len(v.values)
+    if not quiet:
+        click.echo(f"Sweeping {scenario.name}: {points} points x {replications} replications = "
+                   f"{points * replications} runs, seed {seed}", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    began = time.perf_counter()
+    try:
+        result = run_sweep(scenario, parsed, replications=replications, seed=seed, workers=workers,
+                           executor=executor, scheduler=scheduler, progress=bar.update)
+        folder, table = write_sweep(scenario, result, out, target_year=year, command=sys.argv, overrides=overrides,
+                                    elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        bar.finish()
+        _toolkit_failed("sweep", exc, out)
+    bar.finish()
+    click.echo(sweep_text(table, result, year))
+    click.echo(f"\nResults folder: {folder}")
+
+
 def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame
                   quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> str:
     """The Safety Valve table as the council's quarterly return shows it: year, profile, forecast, variance, RAG;

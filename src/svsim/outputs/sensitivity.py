@@ -256,3 +256,87 @@ def _solve_chart(path: Path, result: Any, table: Any, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# ---- sweep ---------------------------------------------------------------------------------------------------
+def write_sweep(scenario: Scenario, result: Any, out: Path, *, target_year: int, command: Sequence[str] | None,
+                overrides: Sequence[str] = (), elapsed_s: float = 0.0, charts: bool = True) -> tuple[Path, Any]:
+    from ..experiment.sweep import sweep_table
+
+    table = sweep_table(result)
+    manifest = {
+        "command": list(command if command is not None else sys.argv),
+        "scenario": _scenario_record(scenario, overrides),
+        "levers": [{"path": lv.path, "scale": lv.scale, "from": lv.since, "low": lv.low, "high": lv.high,
+                    "now": lv.current} for lv in result.levers],
+        "points": int(result.points.shape[0]), "replications": result.replications, "runs": result.runs,
+        "seed": result.seed, "target_year": financial_year_label(target_year),
+        "simulate_wall_s": round(elapsed_s, 3),
+    }
+    names = "-and-".join(lv.path.replace(":", "-").replace("*", "all") for lv in result.levers)
+    with RunFolder(out, run_name(f"sweep-{scenario.name}-{names}"), manifest) as run:
+        table.to_csv(run.path / "sweep.csv", index=False, float_format=FLOAT_FORMAT)
+        if charts:
+            sweep_charts(run.path, result, table, target_year, scenario.title or scenario.name)
+    assert run.final_path is not None
+    return run.final_path, table
+
+
+def sweep_charts(folder: Path, result: Any, table: Any, target_year: int, title: str) -> list[Path]:
+    """One lever: heatmaps of P(within profile) and the median deficit by year and lever value. Two levers: the
+    same over the grid, in the target year."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    labels = [lv.label for lv in result.levers]
+    year = financial_year_label(target_year)
+    for column, what, cmap in (("p_within_profile", "P(within profile)", "RdYlGn"),
+                               ("median_gbp_m", "median accumulated deficit, £m", "viridis_r")):
+        if table[column].isna().all():
+            continue
+        if len(labels) == 1:
+            grid = table.pivot(index="financial_year", columns=labels[0], values=column)
+            subtitle = f"{what} by year"
+        else:
+            grid = table[table["financial_year"] == year].pivot(index=labels[1], columns=labels[0], values=column)
+            subtitle = f"{what}, {year}"
+        fig, ax = plt.subplots(figsize=(max(6, 0.55 * grid.shape[1] + 3), max(3, 0.45 * grid.shape[0] + 2)))
+        kw = {"vmin": 0, "vmax": 1} if column == "p_within_profile" else {}
+        image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap=cmap, origin="lower", **kw)
+        ax.set_xticks(range(grid.shape[1]))
+        ax.set_xticklabels([f"{v:g}" for v in grid.columns], rotation=45, fontsize=8)
+        ax.set_yticks(range(grid.shape[0]))
+        ax.set_yticklabels([str(v) if isinstance(v, str) else f"{v:g}" for v in grid.index], fontsize=8)
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel("financial year" if len(labels) == 1 else labels[1])
+        if grid.size <= 150:
+            for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+                if not math.isnan(v):
+                    ax.text(j, i, f"{v:.0%}" if column == "p_within_profile" else f"{v:.0f}", ha="center",
+                            va="center", fontsize=7)
+        fig.colorbar(image, ax=ax, label=what)
+        ax.set_title(f"{title}\nSweep: {subtitle} ({result.replications} replications a point)", fontsize=10)
+        fig.tight_layout()
+        name = f"sweep_{column}.png"
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+        written.append(folder / name)
+    return written
+
+
+def sweep_text(table: Any, result: Any, target_year: int) -> str:
+    year = financial_year_label(target_year)
+    rows = table[table["financial_year"] == year]
+    labels = [lv.label for lv in result.levers]
+    lines = [f"{year}: median accumulated deficit and P(within profile) across the grid "
+             f"({result.replications} replications a point, {result.runs} runs)"]
+    head = "".join(f"{lab[-30:]:>32}" for lab in labels) + f"{'median £m':>12}{'P10-P90':>16}{'P(within)':>11}"
+    lines.append(head)
+    for _, r in rows.iterrows():
+        p = "-" if _nan(r["p_within_profile"]) else f"{r['p_within_profile']:.0%}"
+        lines.append("".join(f"{r[lab]:>32g}" for lab in labels) + f"{r['median_gbp_m']:>12.1f}"
+                     f"{r['p10_gbp_m']:>8.1f}-{r['p90_gbp_m']:<7.1f}{p:>11}")
+    return "\n".join(lines)
