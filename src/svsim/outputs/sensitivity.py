@@ -303,7 +303,7 @@ def sweep_charts(folder: Path, result: Any, table: Any, target_year: int, title:
         else:
             grid = table[table["financial_year"] == year].pivot(index=labels[1], columns=labels[0], values=column)
             subtitle = f"{what}, {year}"
-        fig, ax = plt.subplots(figsize=(max(6, 0.55 * grid.shape[1] + 3), max(3, 0.45 * grid.shape[0] + 2)))
+        fig, ax = plt.subplots(figsize=(max(8, 0.55 * grid.shape[1] + 4), max(3, 0.45 * grid.shape[0] + 2)))
         kw = {"vmin": 0, "vmax": 1} if column == "p_within_profile" else {}
         image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap=cmap, origin="lower", **kw)
         ax.set_xticks(range(grid.shape[1]))
@@ -333,10 +333,10 @@ def sweep_text(table: Any, result: Any, target_year: int) -> str:
     labels = [lv.label for lv in result.levers]
     lines = [f"{year}: median accumulated deficit and P(within profile) across the grid "
              f"({result.replications} replications a point, {result.runs} runs)"]
-    head = "".join(f"{lab[-30:]:>32}" for lab in labels) + f"{'median £m':>12}{'P10-P90':>16}{'P(within)':>11}"
+    head = "".join(f"{lab[-36:]:>38}" for lab in labels) + f"{'median £m':>12}{'P10-P90':>16}{'P(within)':>11}"
     lines.append(head)
     for _, r in rows.iterrows():
         p = "-" if _nan(r["p_within_profile"]) else f"{r['p_within_profile']:.0%}"
-        lines.append("".join(f"{r[lab]:>32g}" for lab in labels) + f"{r['median_gbp_m']:>12.1f}"
+        lines.append("".join(f"{r[lab]:>38g}" for lab in labels) + f"{r['median_gbp_m']:>12.1f}"
                      f"{r['p10_gbp_m']:>8.1f}-{r['p90_gbp_m']:<7.1f}{p:>11}")
     return "\n".join(lines)
