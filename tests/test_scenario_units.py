@@ -1,4 +1,4 @@
-"""Units, plausible ranges, warnings and the safety of `extends`: what the validator refuses, converts or warns about."""
+"""Units, plausible ranges, warnings and safe `extends`: what the validator refuses, converts or warns about."""
 
 from __future__ import annotations
 

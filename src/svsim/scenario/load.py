@@ -13,9 +13,9 @@ from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
 from .schema import SCHEMA
 from .spec import check_value
-from .units import plausibility
 from .targets import parse_targets, parse_uncertainty
 from .tree import Leaf, load_tree, merge, override_tree
+from .units import plausibility
 from .validate import Resolver, Where, schema_leaves
 from .warnings import clipped_uncertainty, overridden_by_interventions, unusual_for_size
 from .yamlio import Located

@@ -10,8 +10,8 @@ from ..domain import AGE_BANDS, financial_year_of, parse_financial_year
 from .errors import Problem
 from .schema import DISTRIBUTIONS, KPIS, UNCERTAINTY_APPLY
 from .spec import NUMERIC_KINDS, SIGNED_MONEY, Param, finite_number
-from .units import plausibility
 from .tree import Leaf
+from .units import plausibility
 from .validate import Where, suggest
 from .yamlio import Located
 
