@@ -9,17 +9,30 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
+from .signals import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OUTPUT, describe, exit_status, stop_on_signals
 
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+"""Ctrl-C; SIGTERM gives 143 and SIGHUP 129 (128 + the signal), see svsim/signals.py and the README."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Svsim(click.Group):
+    """The command group: each command runs with the stopping signals handled (exit 130/143/129, no traceback)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - whatever the command returns
+        with stop_on_signals():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:  # anywhere outside a command's own handling (loading, imports)
+                click.echo(f"\nsvsim: {describe(exc)}; nothing was written", err=True)
+                sys.exit(exit_status(exc))
+
+
+@click.group(cls=_Svsim, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="svsim")
 def main() -> None:
     """svsim: test SEND policy against your Safety Valve profile before you spend money on it."""
@@ -42,6 +55,7 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
             failed = True
             continue
         click.echo(_summary(scenario))
+        _warn(scenario)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -90,6 +104,8 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
+    _warn(scenario)
+    _check_out(out)
 
     from .experiment.executors import default_workers
     from .outputs.run import execute_run
@@ -117,16 +133,9 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         bar.finish()
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <run>.failed/
         bar.finish()
-        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <run>.failed/manifest.json
-        bar.finish()
-        click.echo(f"svsim run failed: {type(exc).__name__}: {exc}\n"
-                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
-        sys.exit(EXIT_FAILED)
+        _fail("run", exc)
     bar.finish()
     n = len(outcome.results)
     if outcome.simulate_s > 0:
@@ -143,6 +152,46 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
                        err=True)
     click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
     click.echo(f"\nRun folder: {outcome.folder}")
+
+
+def _fail(command: str, exc: BaseException) -> NoReturn:
+    """One line on how the command ended, pointing to the failure record only if it exists; the documented status."""
+    from .outputs.run_folder import OUTPUT_ERRNOS, OutputError
+
+    if isinstance(exc, SystemExit | click.exceptions.Exit):
+        raise exc
+    record = getattr(exc, "svsim_record", None)
+    kept = f"the failure is recorded in {record}" if record else "nothing was kept"
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(f"\nsvsim: {describe(exc)}; partial results discarded ({kept})", err=True)
+        sys.exit(exit_status(exc))
+    if isinstance(exc, OutputError | MemoryError) or (isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        click.echo(f"svsim {command}: could not write the results: {reason}{where}; {kept}", err=True)
+        sys.exit(EXIT_OUTPUT)
+    if not isinstance(exc, Exception):
+        raise exc
+    trace = f"\n  (the traceback is in {record}/manifest.json)" if record else ""
+    click.echo(f"svsim {command} failed: {type(exc).__name__}: {exc}{trace}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+def _warn(scenario) -> None:  # noqa: ANN001 - Scenario, imported lazily
+    """Warnings the scenario was accepted with (also recorded in the run's manifest)."""
+    for w in scenario.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an unusable --out (a file, read-only, impossible to create) before anything runs: exit 2."""
+    from .outputs.run_folder import OutputError, check_parent
+
+    try:
+        check_parent(out)
+    except OutputError as exc:
+        click.echo(f"svsim: {exc.strerror}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -250,6 +299,17 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
             failed = True
     if failed:
         sys.exit(EXIT_BAD_INPUT)
+    for scenario in scenarios:
+        _warn(scenario)
+    base = scenarios[0]
+    for path, other in zip(other_files, scenarios[1:], strict=True):
+        if (other.start, other.end) != (base.start, base.end):
+            click.echo(f"{path}: horizon: {other.start} to {other.end} differs from {base_file}'s {base.start} to "
+                       f"{base.end}: scenarios compared year by year need the same horizon", err=True)
+            failed = True
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
+    _check_out(out)
 
     from .experiment.compare import unique_labels
     from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all
@@ -285,14 +345,8 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <folder>.failed/manifest.json
-        click.echo(f"svsim compare failed: {type(exc).__name__}: {exc}\n"
-                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
-        sys.exit(EXIT_FAILED)
+    except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <folder>.failed/
+        _fail("compare", exc)
     click.echo(differences_text(outcome.tables["differences"], labels[0], replications))
     for label, result in outcome.attributions.items():
         click.echo("")

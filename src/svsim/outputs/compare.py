@@ -222,6 +222,7 @@ def execute_compare(
         "workers": workers,
         "executor": executor,
         "scheduler": scheduler,
+        "warnings": [str(w) for s in (base, *others) for w in s.warnings],
         "confidence_level": LEVEL,
         "intervals": "paired t over replications (same seed and replication index); unpaired: Welch",
     }

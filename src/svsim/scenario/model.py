@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .dated import Series
+from .errors import Problem
 from .interventions import Intervention, apply_interventions
 from .spec import Param
 from .targets import Targets, Uncertain
@@ -42,6 +43,8 @@ class Scenario:
     uncertainty: tuple[Uncertain, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    """Things accepted but worth a look (a back-filled dated value, an unusual number): shown and recorded."""
 
     def __reduce__(self) -> tuple:
         """Pickle as plain dicts (mapping proxies cannot be pickled), so scenarios travel to worker processes."""
