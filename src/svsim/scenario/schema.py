@@ -47,6 +47,14 @@ SCHEMA = Section(
             {
                 "start": Param(DATE, "first day reported (start of the first financial year)", dated=False),
                 "end": Param(DATE, "last day simulated (end of the last financial year)", dated=False),
+                "last_observed": Param(
+                    DATE,
+                    "last day of the data the scenario is fitted to: uncertainty draws apply to dated values from the "
+                    "next day on, never to the history (default: 31 December of the year holding horizon.start, "
+                    "the end of the last complete calendar year of data)",
+                    None,
+                    dated=False,
+                ),
             },
             "the period reported; the simulation starts earlier, at start_state.census_date (the lead-in)",
         ),
