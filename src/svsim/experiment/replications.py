@@ -20,6 +20,7 @@ from ..domain import SETTINGS
 from ..finance.costs import PlacementSpend, other_lines_gbp_m, placement_spend
 from ..finance.deficit import YearMoney, deficit_trajectory, financial_years
 from ..finance.kpis import census_counts, kpi_values
+from ..finance.waiting import waiting_by_year
 from ..model.history import History
 from ..scenario import Scenario
 
@@ -67,7 +68,8 @@ def price_history(history: History, scenario: Scenario) -> tuple[PlacementSpend,
     incomplete = [fy for fy in years if not spend.is_complete(fy)]
     if incomplete:
         raise ValueError(f"the History does not cover financial year(s) {incomplete} in full")
-    return spend, deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years})
+    waiting = waiting_by_year(history, scenario, years)
+    return spend, deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years}, waiting)
 
 
 def summarise(
