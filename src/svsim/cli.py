@@ -417,3 +417,41 @@ def _summary(scenario) -> str:  # noqa: ANN001 - Scenario, imported lazily
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---- evidence: back-test, calibration, starting scenarios from DfE statistics (svsim.outputs.backtest, ...) ----
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics as published, e.g. data/dfe (files are found by name).")
+@click.option("--from", "cutoff", default=2021, show_default=True, type=click.IntRange(2016, 2030),
+              help="January census to start from; inputs are set from figures published for it and the year before.")
+@click.option("--la", "la_name", default=None, help="The council's DfE name [default: from the scenario's council].")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1), help="Processes [default: every core].")
+@click.option("--out", default=Path("results"), show_default=True, type=click.Path(path_type=Path, file_okay=False))
+def backtest(scenario_file: Path, observed_dir: Path, cutoff: int, la_name: str | None, replications: int,
+             seed: int, workers: int | None, out: Path) -> None:
+    """Start SCENARIO from an earlier census with inputs published before it and compare with what happened."""
+    from .data.dfe import ObservedDataError
+    from .outputs.backtest import execute_backtest, summary_text
+    from .scenario import ScenarioError
+
+    try:
+        outcome = execute_backtest(scenario_file, observed_dir, cutoff=cutoff, replications=replications, seed=seed,
+                                   out=out, workers=workers, la_name=la_name, command=sys.argv)
+    except (ScenarioError, ObservedDataError) as exc:
+        click.echo(f"svsim backtest: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("svsim: interrupted; partial results discarded", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # recorded in the .failed folder's manifest
+        click.echo(f"svsim backtest failed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(summary_text(outcome))
+    if outcome.leaks:
+        click.echo(f"{len(outcome.leaks)} inherited inputs cite data from {cutoff} or later "
+                   f"(listed in backtest_leaks.csv): the back-test still knows that much of its future.")
+    click.echo(f"\nResults folder: {outcome.folder}")
