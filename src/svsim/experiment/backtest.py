@@ -14,6 +14,7 @@ which' and left out) of |simulated - observed|, divided by the observed total.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,21 +57,33 @@ class BacktestSetup:
 
 
 def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, workdir: Path,
-                            la_name: str | None = None) -> BacktestSetup:
-    """Write the back-test overlay of `base_path` for the January `cutoff` census into `workdir` and load it."""
+                            la_name: str | None = None, end: dt.date | None = None) -> BacktestSetup:
+    """Write the back-test scenario of `base_path` for the January `cutoff` census into `workdir` and load it.
+
+    Two files: `<name>.changes.yaml`, the overlay (every replaced input with the figure it comes from), and
+    `<name>.yaml`, the base with the overlay applied as one file (what runs): the horizon ends on 31 March after
+    the last observed census (or at `end`), so the base's later dated values and targets are dropped.
+    """
     from ..data.dfe import ObservedDataError
-    from ..scenario.observed import backtest_overlay, leaks
+    from ..scenario.observed import backtest_overlay, leaks, standalone
 
     base = load_scenario(base_path)
     observed = read_observed(observed_dir, la_name or dfe_name(base.council))
+    if end is None:
+        end = dt.date(max(observed.census_total), 3, 31)
     try:
-        overlay = backtest_overlay(base, Path(base_path), observed, cutoff, workdir)
+        overlay = backtest_overlay(base, Path(base_path), observed, cutoff, workdir, end=end)
     except ValueError as exc:
         raise ObservedDataError(f"cannot start a back-test at January {cutoff}: {exc}") from None
-    path = Path(workdir) / f"{overlay['name']}.yaml"
-    header = (f"# Back-test overlay written by `svsim backtest` from {observed_dir}: every replaced input names\n"
-              f"# the published figure it comes from; everything else is inherited from {Path(base_path).name}.\n")
-    path.write_text(header + dump_yaml(overlay), encoding="utf-8")
+    name = overlay["name"]
+    changes = Path(workdir) / f"{name}.changes.yaml"
+    changes.write_text(
+        f"# What the back-test changed in {Path(base_path).name}: every replaced input names the published figure\n"
+        f"# it comes from (read from {observed_dir}). The scenario that ran is {name}.yaml: this overlay applied to\n"
+        "# the base as one file, its horizon cut to the observed years.\n" + dump_yaml(overlay), encoding="utf-8")
+    path = Path(workdir) / f"{name}.yaml"
+    path.write_text(f"# Back-test scenario written by svsim from {Path(base_path).name} and {name}.changes.yaml\n"
+                    + dump_yaml(standalone(Path(base_path), overlay)), encoding="utf-8")
     return BacktestSetup(load_scenario(path), path, observed, cutoff, leaks(base, cutoff))
 
 

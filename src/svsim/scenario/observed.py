@@ -101,13 +101,14 @@ def request_age_shares(base: Scenario, by_band: dict[str, float]) -> dict[int, f
 
 
 def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff: int,
-                     overlay_dir: Path) -> dict[str, Any]:
+                     overlay_dir: Path, end: dt.date | None = None) -> dict[str, Any]:
     """The overlay (a scenario tree) that starts `base` at the January `cutoff` census with inputs published before it.
 
     Census at the cut-off: caseload by age band and by setting. Flows from calendar year cutoff-1: request rate,
     refusal and not-issue probabilities, placement mix of new plans (raked), request ages, open requests and
     assessments. Request growth: the council's own compound growth over the two years before. Places: from the
-    cut-off roll. Interventions (all dated after the back-test's comparison years) are removed.
+    cut-off roll. Interventions (all dated after the back-test's comparison years) are removed. With `end` the
+    horizon stops there: the base's dated values after it are dropped and its targets kept only inside it.
     """
     la = observed.la_name
     prev = cutoff - 1
@@ -125,7 +126,8 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
 
     pop = base.series("population.age_0_18")
     first_date, first_value = pop.dates[0], pop.values[0]
-    last_year = base.end.year
+    end = min(end or base.end, base.end)
+    last_year = end.year + 1
     pop_dates = [census] + [dt.date(y, 1, 1) for y in range(cutoff + 1, last_year)]
     pop_values = {}
     for d in pop_dates:
@@ -167,7 +169,7 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             f"only from DfE figures published for January {cutoff} and calendar {prev}; built by svsim backtest. "
             "Money inputs are the base's and are not compared."
         ),
-        "horizon": {"start": dt.date(cutoff, 4, 1), "end": base.end},
+        "horizon": {"start": dt.date(cutoff, 4, 1), "end": end},
         "start_state": {
             "census_date": census,
             "caseload_by_age_band": _sourced({b: int(bands[b]) for b in AGE_BANDS},
@@ -219,7 +221,50 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
     }
     if not names:
         overlay.pop("remove_interventions")
+    if end < base.end:
+        _trim(base, overlay, end)
     return overlay
+
+
+def _set_path(tree: dict[str, Any], path: str, value: Any) -> bool:
+    """Put `value` at a dotted path unless the overlay already sets it or a parent of it; True if put."""
+    keys = path.split(".")
+    node = tree
+    for k in keys[:-1]:
+        child = node.setdefault(k, {})
+        if not isinstance(child, dict) or "value" in child:
+            return False
+        node = child
+    if keys[-1] in node:
+        return False
+    node[keys[-1]] = value
+    return True
+
+
+def _trim(base: Scenario, overlay: dict[str, Any], end: dt.date) -> None:
+    """Drop the base's dated values after `end` and its targets outside the shorter horizon."""
+    from .dated import Series
+
+    for path, series in base.base_params.items():
+        late = [d for d in series.change_dates() if d > end]
+        if not late:
+            continue
+        kept = [(d, v) for d, v in zip(series.dates, series.values, strict=True) if d <= end]
+        trimmed = Series.from_pairs(kept) if kept else Series.constant(series.first)
+        _set_path(overlay, path, {"value": trimmed.to_yaml(),
+                                  "source": f"the base's values up to {end} (the back-test's horizon)"})
+    start_fy, last_fy = overlay["horizon"]["start"].year, end.year - 1
+    t = base.targets
+    targets: dict[str, Any] = {
+        "sv_profile_gbp_m": {f"{y}-{(y + 1) % 100:02d}": v for y, v in t.sv_profile_gbp_m.items()
+                             if start_fy <= y <= last_fy},
+        "ehcp_plan_by_age_band": {y: dict(v) for y, v in t.ehcp_plan_by_age_band.items() if y <= end.year},
+        "kpis": {k: {f"{y}-{(y + 1) % 100:02d}": v for y, v in row.items() if start_fy <= y <= last_fy}
+                 for k, row in t.kpis.items()},
+    }
+    why = f"the base's targets inside the back-test's horizon (to {end})"
+    overlay["targets"] = {k: {"value": v, "source": why} for k, v in targets.items() if k != "kpis"}
+    overlay["targets"]["kpis"] = {k: {"value": v, "source": why} for k, v in targets["kpis"].items()}
 
 
 REPLACED_PREFIXES = (
@@ -251,3 +296,65 @@ def _relpath(target: Path, start: Path) -> str:
 
 
 __all__ = ["backtest_overlay", "leaks", "new_plan_mix", "rake", "request_age_shares", "third_thursday_of_january"]
+
+
+def _wrapper(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and all(k in ("value", "source", "unit", "note") for k in node)
+
+
+def _dated(node: Any) -> bool:
+    return isinstance(node, dict) and bool(node) and all(isinstance(k, dt.date) for k in node)
+
+
+def _plain_merge(base: Any, over: Any) -> Any:
+    """Merge like `extends` does for plain YAML data: containers key by key, anything else replaced whole."""
+    if not isinstance(over, dict) or _wrapper(over) or _dated(over):
+        return over
+    if _wrapper(base):
+        base = base["value"]  # a block overridden in part: its citation no longer covers the whole
+    if not isinstance(base, dict) or _dated(base):
+        return over
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _plain_merge(base[k], v) if k in base else v
+    return out
+
+
+def raw_tree(path: Path) -> dict[str, Any]:
+    """A scenario file as plain YAML data with its `extends` chain merged (interventions by name)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    base = raw_tree(Path(path).resolve().parent / parent)
+    removed = set(data.pop("remove_interventions", []) or [])
+    inherited = [iv for iv in base.get("interventions", []) or [] if iv.get("name") not in removed]
+    own = {iv.get("name"): iv for iv in data.pop("interventions", []) or []}
+    merged = _plain_merge(base, data)
+    ivs = [own.pop(iv.get("name"), iv) for iv in inherited] + list(own.values())
+    merged.pop("interventions", None)
+    if ivs:
+        merged["interventions"] = ivs
+    return merged
+
+
+def standalone(base_path: Path, overlay: dict[str, Any]) -> dict[str, Any]:
+    """The overlay applied to the base's YAML as one file without `extends` (so targets and dated values outside a
+    shorter horizon can be dropped, which an overlay cannot do). Interventions named for removal are dropped."""
+    tree = raw_tree(base_path)
+    over = {k: v for k, v in overlay.items() if k not in ("extends", "remove_interventions", "targets")}
+    merged = _plain_merge(tree, over)
+    removed = set(overlay.get("remove_interventions", []))
+    ivs = [iv for iv in merged.pop("interventions", []) or [] if iv.get("name") not in removed]
+    if ivs:
+        merged["interventions"] = ivs
+    if "targets" in overlay:
+        merged["targets"] = {k: v for k, v in overlay["targets"].items() if k != "kpis" and v["value"]}
+        kpis = {k: v for k, v in overlay["targets"]["kpis"].items() if v["value"]}
+        if kpis:
+            merged["targets"]["kpis"] = kpis
+        if not merged["targets"]:
+            merged.pop("targets")
+    return merged
