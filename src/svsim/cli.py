@@ -455,3 +455,67 @@ def backtest(scenario_file: Path, observed_dir: Path, cutoff: int, la_name: str 
         click.echo(f"{len(outcome.leaks)} inherited inputs cite data from {cutoff} or later "
                    f"(listed in backtest_leaks.csv): the back-test still knows that much of its future.")
     click.echo(f"\nResults folder: {outcome.folder}")
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics as published, e.g. data/dfe.")
+@click.option("--fit", "patterns", multiple=True, required=True, metavar="PARAM",
+              help="Parameter to fit (a path, a group, or a glob like transitions.phase_transfer.*.cease_probability); "
+                   "one multiplier each. Repeatable.")
+@click.option("--until", required=True, type=click.IntRange(2017, 2030),
+              help="Fit to January censuses up to this year and calendar-year flows up to the year before.")
+@click.option("--from", "start", default=None, type=click.IntRange(2016, 2030),
+              help="January census the fitting runs start from [default: the year before --until].")
+@click.option("--la", "la_name", default=None, help="The council's DfE name [default: from the scenario].")
+@click.option("--replications", "-n", default=6, show_default=True, type=click.IntRange(min=1),
+              help="Replications per evaluation (the same seeds every time: common random numbers).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-evaluations", default=60, show_default=True, type=click.IntRange(min=5))
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The overlay to write (it `extends:` SCENARIO); refused if it exists.")
+def calibrate(scenario_file: Path, observed_dir: Path, patterns: Sequence[str], until: int, start: int | None,
+              la_name: str | None, replications: int, seed: int, workers: int, max_evaluations: int,
+              out_file: Path) -> None:
+    """Fit PARAMs of SCENARIO to the published history up to --until and write them as an overlay."""
+    import os
+    import tempfile
+
+    from .data.dfe import ObservedDataError
+    from .experiment.calibrate import CalibrationError, write_overlay
+    from .experiment.calibrate import calibrate as fit
+    from .scenario import ScenarioError
+
+    if out_file.exists():
+        click.echo(f"svsim calibrate: {out_file} exists; choose another --out", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            outcome = fit(scenario_file, observed_dir, patterns, until, Path(work), start=start,
+                          replications=replications, seed=seed, workers=workers, la_name=la_name,
+                          max_evaluations=max_evaluations)
+    except (ScenarioError, ObservedDataError, CalibrationError) as exc:
+        click.echo(f"svsim calibrate: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("svsim: interrupted; nothing written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    outcome.overlay["extends"] = os.path.relpath(scenario_file.resolve(), out_file.resolve().parent)
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    write_overlay(outcome, tmp)
+    tmp.replace(out_file)
+    click.echo(f"Fitted {len(outcome.multipliers)} multiplier(s) in {outcome.evaluations} evaluations of "
+               f"{replications} replications; loss {outcome.loss_at_start:.4f} -> {outcome.loss:.4f}")
+    for name, factor in outcome.multipliers.items():
+        click.echo(f"  {name}: x{factor:.3f} ({len(outcome.paths[name])} parameter(s))")
+    for row in outcome.fit:
+        click.echo(f"  {row['measure']:28s} {row['group'][:22]:22s} {row['year']}  observed {row['observed']:9.3f}"
+                   f"  before {row['before']:9.3f}  after {row['after']:9.3f}")
+    if outcome.flat:
+        click.echo(f"Not pinned down by these data (moving it by a quarter hardly changes the fit): "
+                   f"{', '.join(outcome.flat)}")
+    for a, b, r in outcome.correlated:
+        click.echo(f"Correlated (only their combination is pinned down): {a} and {b}, r = {r:+.2f}")
+    click.echo(f"Overlay written: {out_file}")

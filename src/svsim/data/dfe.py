@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain import AGE_BANDS, SETTINGS
-from .groups import MODEL_SETTING_COLUMNS, NEW_RELEASE_COLUMNS, OLD_RELEASE_TYPES, PLACEMENT_GROUPS
+from .groups import (
+    MODEL_SETTING_COLUMNS,
+    NEW_RELEASE_COLUMNS,
+    OLD_RELEASE_TYPES,
+    PLACEMENT_GROUPS,
+    columns_for_year,
+)
 
 MARKERS = frozenset({"x", "z", "c", ""})
 """DfE codes for a value that is not there: not available, not applicable, suppressed (and blank)."""
@@ -152,9 +158,11 @@ def _read_new_release(folder: Path, obs: Observed) -> None:
             continue
         year, f = census_year(row["time_period"]), row["_file"]
         obs._put(obs.census_total, year, number(row["ehcplans"]), "census_total", f, overwrite=True)
-        obs._put(obs.census_groups, year, {g: _sum(row, cols) for g, cols in NEW_RELEASE_COLUMNS.items()},
+        groups_cols = columns_for_year(NEW_RELEASE_COLUMNS, year)
+        setting_cols = columns_for_year(MODEL_SETTING_COLUMNS, year)
+        obs._put(obs.census_groups, year, {g: _sum(row, cols) for g, cols in groups_cols.items()},
                  "census_groups", f, overwrite=True)
-        obs._put(obs.census_settings, year, {s: _sum(row, MODEL_SETTING_COLUMNS[s]) for s in SETTINGS},
+        obs._put(obs.census_settings, year, {s: _sum(row, setting_cols[s]) for s in SETTINGS},
                  "census_settings", f, overwrite=True)
     for row in read_rows(folder, "assessments.csv"):
         if _is(row, obs.la_name) and _headline(row):
@@ -164,7 +172,8 @@ def _read_new_release(folder: Path, obs: Observed) -> None:
             continue
         year, f = calendar_year(row["time_period"]), row["_file"]
         obs.flow("new_plans", year, number(row["new_ehc_plans"]), f, overwrite=False)  # assessments.csv first
-        obs._put(obs.new_plans_settings, year, {s: _sum(row, MODEL_SETTING_COLUMNS[s]) for s in SETTINGS},
+        setting_cols = columns_for_year(MODEL_SETTING_COLUMNS, year)
+        obs._put(obs.new_plans_settings, year, {s: _sum(row, setting_cols[s]) for s in SETTINGS},
                  "new_plans_settings", f, overwrite=True)
     for row in read_rows(folder, "requests.csv"):
         if _is(row, obs.la_name) and _headline(row):

@@ -68,6 +68,27 @@ NEW_RELEASE_COLUMNS: dict[str, tuple[str, ...]] = {
 """Group -> leaf columns of the 2023+ release tables (caseload.csv, newplans.csv); `x`/`z` count as 0. The same
 leaves as tools/derive_kent_inputs.py uses for the model's settings."""
 
+AWAITING_COLUMN_FROM_2023 = "other_placement_settings"
+"""From the January 2023 census the column `await_prov_2022` is gone and `other_placement_settings` carries DfE's
+footnote 3: "includes those awaiting provision, those where a type of setting is specified in the EHC plan but no
+specific setting is named, those out of provision, and all other settings not otherwise listed" (Kent: 486
+awaiting provision in January 2022, 460 in this column in January 2023, 0-15 before). So from 2023 it counts in
+`neet_and_awaiting_provision` (model setting `neet_awaiting`), before 2023 in `educated_elsewhere` (`eotas`)."""
+
+
+def columns_for_year(mapping: dict[str, tuple[str, ...]], census_year: int) -> dict[str, tuple[str, ...]]:
+    """A group/setting -> columns mapping as it applies to a census year (see AWAITING_COLUMN_FROM_2023)."""
+    if census_year < 2023:
+        return mapping
+    out = {}
+    for key, cols in mapping.items():
+        cols = tuple(c for c in cols if c != AWAITING_COLUMN_FROM_2023)
+        if key in ("neet_and_awaiting_provision", "neet_awaiting"):
+            cols = (*cols, AWAITING_COLUMN_FROM_2023)
+        out[key] = cols
+    return out
+
+
 MODEL_SETTING_COLUMNS: dict[str, tuple[str, ...]] = {
     "mainstream": ("mainstream_la_maintained", "mainstream_academy", "mainstream_free_school",
                    "mainstream_independent", "nm_early_years"),
