@@ -519,3 +519,80 @@ def calibrate(scenario_file: Path, observed_dir: Path, patterns: Sequence[str], 
     for a, b, r in outcome.correlated:
         click.echo(f"Correlated (only their combination is pinned down): {a} and {b}, r = {r:+.2f}")
     click.echo(f"Overlay written: {out_file}")
+
+
+@main.command()
+@click.option("--la", "la_name", required=True, help="The council's name as the DfE writes it, e.g. 'Leeds'.")
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics with the all-council tables, e.g. data/dfe.")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The scenario file to write; refused if it exists.")
+@click.option("--template", default=Path("scenarios/base.yaml"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Scenario whose modelling assumptions (and labelled money defaults) are kept.")
+def init(la_name: str, observed_dir: Path, out_file: Path, template: Path) -> None:
+    """Write a starting scenario for a council from the DfE statistics (assumptions to fill in are marked)."""
+    from .data.dfe import ObservedDataError
+    from .experiment.backtest import dump_yaml
+    from .scenario import ScenarioError, load_scenario
+    from .scenario.init import build
+
+    if out_file.exists():
+        click.echo(f"svsim init: {out_file} exists; choose another --out", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        tree = build(la_name, observed_dir, template)
+    except (ScenarioError, ObservedDataError, ValueError, KeyError) as exc:
+        click.echo(f"svsim init: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    text = (f"# Starting scenario for {la_name}, written by `svsim init` from {observed_dir} and {template}.\n"
+            "# Search for 'assumption to fill in': those values are defaults, not the council's figures.\n")
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    tmp.write_text(text + dump_yaml(tree), encoding="utf-8")
+    try:
+        scenario = load_scenario(tmp)
+    except ScenarioError as exc:
+        tmp.unlink()
+        click.echo(f"svsim init: the scenario built for {la_name} does not validate:\n{exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    tmp.replace(out_file)
+    fills = dump_yaml(tree).count("assumption to fill in")
+    click.echo(f"Wrote {out_file}: {scenario.name}, January {scenario.census_date.year} census, horizon to "
+               f"{scenario.end}; {fills} values are assumptions to fill in.")
+
+
+@main.command()
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--la", "names", multiple=True, help="A council (repeatable).")
+@click.option("--all", "every", is_flag=True, help="Every council in the observed tables.")
+@click.option("--template", default=Path("scenarios/base.yaml"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--replications", "-n", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1))
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]))
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler [default: a local cluster].")
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the scenarios, a results folder per council and summary.csv.")
+def councils(observed_dir: Path, names: Sequence[str], every: bool, template: Path, replications: int, seed: int,
+             workers: int | None, executor: str, scheduler: str | None, out: Path) -> None:
+    """Build and run a starting scenario for many councils (one task per council), with one summary table."""
+    from .data.dfe import ObservedDataError
+    from .data.dfe import councils as all_councils
+    from .outputs.councils import run_councils
+
+    try:
+        chosen = all_councils(observed_dir) if every else list(names)
+    except ObservedDataError as exc:
+        click.echo(f"svsim councils: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not chosen:
+        click.echo("svsim councils: name councils with --la NAME (repeatable) or use --all", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _check_executor(executor, scheduler)
+    summary = run_councils(chosen, observed_dir, template, out, replications=replications, seed=seed,
+                           executor=executor, workers=workers, scheduler=scheduler)
+    ok = summary[summary.status == "ok"]
+    click.echo(f"{len(ok)} of {len(summary)} councils run; summary: {out / 'summary.csv'}")
+    for row in summary[summary.status != "ok"].itertuples():
+        click.echo(f"  {row.council}: {row.reason}", err=True)

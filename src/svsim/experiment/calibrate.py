@@ -40,8 +40,8 @@ BOUNDS = (0.2, 5.0)
 PROBE = 1.25
 """Identifiability probe: each multiplier x PROBE and / PROBE."""
 FLAT = 1e-3
-"""A multiplier is not pinned down if the probe raises the loss by less than FLAT (a 3% error on one figure of
-weight 1): moving it by a quarter hardly changes the fit."""
+"""A multiplier is not pinned down if the probe raises the loss, on average over the two directions, by less than
+FLAT (a 3% error on one figure of weight 1): moving it by a quarter hardly changes the fit."""
 CORRELATED = 0.9
 
 
@@ -191,7 +191,7 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
         up[i] += h
         down[i] -= h
         lu, ld = objective(up), objective(down)
-        if min(lu, ld) - best_loss < FLAT:
+        if (lu + ld) / 2 - best_loss < FLAT:
             flat.append(n)
         curv[i, i] = (lu + ld - 2 * best_loss) / h ** 2
     correlated = []
