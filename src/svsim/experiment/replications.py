@@ -23,6 +23,7 @@ from ..finance.kpis import census_counts, kpi_values
 from ..finance.waiting import waiting_by_year
 from ..model.history import History
 from ..scenario import Scenario
+from .flows import calendar_year_flows
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class ReplicationResult:
     runtime_s: float = 0.0
     draws: dict[str, float] = field(default_factory=dict)
     """Uncertain parameter path -> the number this replication drew for it (empty without uncertainty)."""
+    calendar_flows: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Flow measure (svsim.data.groups.FLOW_MEASURES) -> calendar year -> value, in the DfE's definitions."""
+    flow_coverage: dict[int, float] = field(default_factory=dict)
+    """Calendar year -> share of its days simulated (part-years' counts in calendar_flows are annualised)."""
 
     @property
     def years(self) -> list[int]:
@@ -89,6 +94,7 @@ def summarise(
     days = [max(history.day_of(m), 0) for m in history.month_starts]
     days = [d for d in days if d < history.days]
     months = tuple(history.date_of(d) for d in days)
+    calendar_flows, flow_coverage = calendar_year_flows(history)
     return ReplicationResult(
         replication=history.replication if replication is None else replication,
         seed=history.seed if seed is None else seed,
@@ -101,6 +107,8 @@ def summarise(
         month_starts=months,
         monthly_plans=np.array(history.occupancy[days], dtype=np.int32),
         runtime_s=runtime_s,
+        calendar_flows=calendar_flows,
+        flow_coverage=flow_coverage,
     )
 
 
