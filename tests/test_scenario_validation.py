@@ -239,7 +239,7 @@ def test_malformed_files_raise_scenario_error(tmp_path: Path, text: str, words: 
         ("asessment.vacancy_rate=0.1", ("--set", "asessment", "did you mean 'assessment'")),
         ("assessment.vacancy_rate=1.5", ("--set", "assessment.vacancy_rate", "probability between 0 and 1")),
         ("assessment.officers_fte=many", ("assessment.officers_fte", "'many'")),
-        ("decision.refusal_probability=0.3", ("decision.refusal_probability", "expected a mapping with keys")),
+        ("decision.refusal_probability=1.3", ("decision.refusal_probability.under_5", "probability between 0 and 1")),
         ("assessment.vacancy_rate={2030-01-01: 0.1}", ("outside the simulated period",)),
         ("assessment.vacancy_rate=[unclosed", ("--set assessment.vacancy_rate", "YAML syntax error")),
         ("no-equals-sign", ("expected PATH=VALUE",)),

@@ -222,7 +222,7 @@ def plan_attribution(base: Scenario, other: Scenario) -> AttributionPlan:
             f"each scenario has interventions the other lacks (BASE only: {', '.join(only_b)}; OTHER only: "
             f"{', '.join(only_o)}); attribution needs one scenario's interventions to include the other's")
     small_names = {iv.name for iv in smaller.interventions}
-    if larger.with_interventions(small_names).fingerprint != smaller.fingerprint:
+    if not larger.with_interventions(small_names).same_inputs(smaller):
         what = differences_besides_interventions(smaller, larger)
         raise NotAttributable(
             "the scenarios differ in more than named interventions (" + "; ".join(what or ["their inputs"])

@@ -195,7 +195,7 @@ def apply_draws(scenario: Scenario, draws: Mapping[str, float]) -> Scenario:
 def _check_final(scenario: Scenario) -> None:
     """Interventions applied on top of drawn values must leave every parameter in its range."""
     paths = {leaf for u in scenario.uncertainty for leaf in u.leaves}
-    paths |= {c.path for iv in scenario.interventions for c in iv.changes}
+    paths |= {p for iv in scenario.interventions for p in iv.paths}
     for path in sorted(paths):
         spec = scenario.specs[path]
         for v in scenario.params[path].values:

@@ -184,7 +184,8 @@ def compare_folder_name(labels: Sequence[str]) -> str:
 
 def _scenario_record(s: Scenario) -> dict[str, Any]:
     return {"name": s.name, "title": s.title, "files": [{"path": p, "sha256": h} for p, h in s.files],
-            "fingerprint": s.fingerprint, "interventions": [iv.name for iv in s.interventions]}
+            "fingerprint": s.fingerprint, "interventions": [iv.name for iv in s.interventions],
+            "warnings": list(s.warnings)}
 
 
 def plan_all(base: Scenario, others: Sequence[Scenario], labels: Sequence[str]) -> dict[str, AttributionPlan | str]:

@@ -312,7 +312,8 @@ SCHEMA = Section(
     }
 )
 
-INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes")
+INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes",
+                     "rebalance")
 CHANGE_OPS = ("set", "multiply", "add")
 KPI_DIRECTIONS = ("higher", "lower")
 
