@@ -40,7 +40,7 @@ def test_a_group_name_sets_every_parameter_in_it_and_warns_about_the_interventio
     # the base's statutory-decisions intervention sets 0.33 from April 2023: the user is told
     assert s.params[REFUSAL[0]].at(dt.date(2022, 6, 1)) == 0.4
     assert s.params[REFUSAL[0]].at(dt.date(2024, 6, 1)) == pytest.approx(0.33)
-    text = " ".join(s.warnings)
+    text = " ".join(map(str, s.warnings))
     assert "statutory-decisions" in text and "2023-04-01" in text
     assert "closed financial year" in text and "2022-23" in text
 

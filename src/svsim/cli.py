@@ -9,17 +9,30 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
+from .signals import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OUTPUT, describe, exit_status, stop_on_signals
 
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+"""Ctrl-C; SIGTERM gives 143 and SIGHUP 129 (128 + the signal), see svsim/signals.py and the README."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Svsim(click.Group):
+    """The command group: each command runs with the stopping signals handled (exit 130/143/129, no traceback)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - whatever the command returns
+        with stop_on_signals():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:  # anywhere outside a command's own handling (loading, imports)
+                click.echo(f"\nsvsim: {describe(exc)}; nothing was written", err=True)
+                sys.exit(exit_status(exc))
+
+
+@click.group(cls=_Svsim, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="svsim")
 def main() -> None:
     """svsim: test SEND policy against your Safety Valve profile before you spend money on it."""
@@ -43,6 +56,7 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
             continue
         _warn(scenario)
         click.echo(_summary(scenario))
+        _warn(scenario)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -92,6 +106,7 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     _warn(scenario)
+    _check_out(out)
 
     from .experiment.executors import default_workers
     from .outputs.run import execute_run
@@ -119,16 +134,9 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         bar.finish()
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <run>.failed/
         bar.finish()
-        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <run>.failed/manifest.json
-        bar.finish()
-        click.echo(f"svsim run failed: {type(exc).__name__}: {exc}\n"
-                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
-        sys.exit(EXIT_FAILED)
+        _fail("run", exc)
     bar.finish()
     n = len(outcome.results)
     if outcome.simulate_s > 0:
@@ -147,10 +155,44 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     click.echo(f"\nRun folder: {outcome.folder}")
 
 
+def _fail(command: str, exc: BaseException) -> NoReturn:
+    """One line on how the command ended, pointing to the failure record only if it exists; the documented status."""
+    from .outputs.run_folder import OUTPUT_ERRNOS, OutputError
+
+    if isinstance(exc, SystemExit | click.exceptions.Exit):
+        raise exc
+    record = getattr(exc, "svsim_record", None)
+    kept = f"the failure is recorded in {record}" if record else "nothing was kept"
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(f"\nsvsim: {describe(exc)}; partial results discarded ({kept})", err=True)
+        sys.exit(exit_status(exc))
+    if isinstance(exc, OutputError | MemoryError) or (isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        click.echo(f"svsim {command}: could not write the results: {reason}{where}; {kept}", err=True)
+        sys.exit(EXIT_OUTPUT)
+    if not isinstance(exc, Exception):
+        raise exc
+    trace = f"\n  (the traceback is in {record}/manifest.json)" if record else ""
+    click.echo(f"svsim {command} failed: {type(exc).__name__}: {exc}{trace}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
 def _warn(scenario) -> None:  # noqa: ANN001 - Scenario, imported lazily
-    """Print the scenario's warnings (e.g. a --set overridden by an intervention) on stderr."""
-    for text in scenario.warnings:
-        click.echo(click.style("warning: ", fg="yellow", bold=True) + text, err=True)
+    """Warnings the scenario was accepted with (also recorded in the run's manifest)."""
+    for w in scenario.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an unusable --out (a file, read-only, impossible to create) before anything runs: exit 2."""
+    from .outputs.run_folder import OutputError, check_parent
+
+    try:
+        check_parent(out)
+    except OutputError as exc:
+        click.echo(f"svsim: {exc.strerror}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -260,6 +302,17 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
             failed = True
     if failed:
         sys.exit(EXIT_BAD_INPUT)
+    for scenario in scenarios:
+        _warn(scenario)
+    base = scenarios[0]
+    for path, other in zip(other_files, scenarios[1:], strict=True):
+        if (other.start, other.end) != (base.start, base.end):
+            click.echo(f"{path}: horizon: {other.start} to {other.end} differs from {base_file}'s {base.start} to "
+                       f"{base.end}: scenarios compared year by year need the same horizon", err=True)
+            failed = True
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
+    _check_out(out)
 
     from .experiment.compare import unique_labels
     from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all
@@ -295,14 +348,8 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <folder>.failed/manifest.json
-        click.echo(f"svsim compare failed: {type(exc).__name__}: {exc}\n"
-                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
-        sys.exit(EXIT_FAILED)
+    except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <folder>.failed/
+        _fail("compare", exc)
     click.echo(differences_text(outcome.tables["differences"], labels[0], replications))
     for label, result in outcome.attributions.items():
         click.echo("")
@@ -709,3 +756,182 @@ def _summary(scenario) -> str:  # noqa: ANN001 - Scenario, imported lazily
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---- evidence: back-test, calibration, starting scenarios from DfE statistics (svsim.outputs.backtest, ...) ----
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics as published, e.g. data/dfe (files are found by name).")
+@click.option("--from", "cutoff", default=2021, show_default=True, type=click.IntRange(2016, 2030),
+              help="January census to start from; inputs are set from figures published for it and the year before.")
+@click.option("--la", "la_name", default=None, help="The council's DfE name [default: from the scenario's council].")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1), help="Processes [default: every core].")
+@click.option("--out", default=Path("results"), show_default=True, type=click.Path(path_type=Path, file_okay=False))
+def backtest(scenario_file: Path, observed_dir: Path, cutoff: int, la_name: str | None, replications: int,
+             seed: int, workers: int | None, out: Path) -> None:
+    """Start SCENARIO from an earlier census with inputs published before it and compare with what happened."""
+    from .data.dfe import ObservedDataError
+    from .outputs.backtest import execute_backtest, summary_text
+    from .scenario import ScenarioError
+
+    try:
+        outcome = execute_backtest(scenario_file, observed_dir, cutoff=cutoff, replications=replications, seed=seed,
+                                   out=out, workers=workers, la_name=la_name, command=sys.argv)
+    except (ScenarioError, ObservedDataError) as exc:
+        click.echo(f"svsim backtest: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("svsim: interrupted; partial results discarded", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # recorded in the .failed folder's manifest
+        click.echo(f"svsim backtest failed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(summary_text(outcome))
+    if outcome.leaks:
+        click.echo(f"{len(outcome.leaks)} inherited inputs cite data from {cutoff} or later "
+                   f"(listed in backtest_leaks.csv): the back-test still knows that much of its future.")
+    click.echo(f"\nResults folder: {outcome.folder}")
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics as published, e.g. data/dfe.")
+@click.option("--fit", "patterns", multiple=True, required=True, metavar="PARAM",
+              help="Parameter to fit (a path, a group, or a glob like transitions.phase_transfer.*.cease_probability); "
+                   "one multiplier each. Repeatable.")
+@click.option("--until", required=True, type=click.IntRange(2017, 2030),
+              help="Fit to January censuses up to this year and calendar-year flows up to the year before.")
+@click.option("--from", "start", default=None, type=click.IntRange(2016, 2030),
+              help="January census the fitting runs start from [default: the year before --until].")
+@click.option("--la", "la_name", default=None, help="The council's DfE name [default: from the scenario].")
+@click.option("--replications", "-n", default=6, show_default=True, type=click.IntRange(min=1),
+              help="Replications per evaluation (the same seeds every time: common random numbers).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-evaluations", default=60, show_default=True, type=click.IntRange(min=5))
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The overlay to write (it `extends:` SCENARIO); refused if it exists.")
+def calibrate(scenario_file: Path, observed_dir: Path, patterns: Sequence[str], until: int, start: int | None,
+              la_name: str | None, replications: int, seed: int, workers: int, max_evaluations: int,
+              out_file: Path) -> None:
+    """Fit PARAMs of SCENARIO to the published history up to --until and write them as an overlay."""
+    import os
+    import tempfile
+
+    from .data.dfe import ObservedDataError
+    from .experiment.calibrate import CalibrationError, write_overlay
+    from .experiment.calibrate import calibrate as fit
+    from .scenario import ScenarioError
+
+    if out_file.exists():
+        click.echo(f"svsim calibrate: {out_file} exists; choose another --out", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            outcome = fit(scenario_file, observed_dir, patterns, until, Path(work), start=start,
+                          replications=replications, seed=seed, workers=workers, la_name=la_name,
+                          max_evaluations=max_evaluations)
+    except (ScenarioError, ObservedDataError, CalibrationError) as exc:
+        click.echo(f"svsim calibrate: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("svsim: interrupted; nothing written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    outcome.overlay["extends"] = os.path.relpath(scenario_file.resolve(), out_file.resolve().parent)
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    write_overlay(outcome, tmp)
+    tmp.replace(out_file)
+    click.echo(f"Fitted {len(outcome.multipliers)} multiplier(s) in {outcome.evaluations} evaluations of "
+               f"{replications} replications; loss {outcome.loss_at_start:.4f} -> {outcome.loss:.4f}")
+    for name, factor in outcome.multipliers.items():
+        click.echo(f"  {name}: x{factor:.3f} ({len(outcome.paths[name])} parameter(s))")
+    for row in outcome.fit:
+        click.echo(f"  {row['measure']:28s} {row['group'][:22]:22s} {row['year']}  observed {row['observed']:9.3f}"
+                   f"  before {row['before']:9.3f}  after {row['after']:9.3f}")
+    if outcome.flat:
+        click.echo(f"Not pinned down by these data (moving it by a quarter hardly changes the fit): "
+                   f"{', '.join(outcome.flat)}")
+    for a, b, r in outcome.correlated:
+        click.echo(f"Correlated (only their combination is pinned down): {a} and {b}, r = {r:+.2f}")
+    click.echo(f"Overlay written: {out_file}")
+
+
+@main.command()
+@click.option("--la", "la_name", required=True, help="The council's name as the DfE writes it, e.g. 'Leeds'.")
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics with the all-council tables, e.g. data/dfe.")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The scenario file to write; refused if it exists.")
+@click.option("--template", default=Path("scenarios/base.yaml"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Scenario whose modelling assumptions (and labelled money defaults) are kept.")
+def init(la_name: str, observed_dir: Path, out_file: Path, template: Path) -> None:
+    """Write a starting scenario for a council from the DfE statistics (assumptions to fill in are marked)."""
+    from .data.dfe import ObservedDataError
+    from .experiment.backtest import dump_yaml
+    from .scenario import ScenarioError, load_scenario
+    from .scenario.init import build
+
+    if out_file.exists():
+        click.echo(f"svsim init: {out_file} exists; choose another --out", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        tree = build(la_name, observed_dir, template)
+    except (ScenarioError, ObservedDataError, ValueError, KeyError) as exc:
+        click.echo(f"svsim init: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    text = (f"# Starting scenario for {la_name}, written by `svsim init` from {observed_dir} and {template}.\n"
+            "# Search for 'assumption to fill in': those values are defaults, not the council's figures.\n")
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    tmp.write_text(text + dump_yaml(tree), encoding="utf-8")
+    try:
+        scenario = load_scenario(tmp)
+    except ScenarioError as exc:
+        tmp.unlink()
+        click.echo(f"svsim init: the scenario built for {la_name} does not validate:\n{exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    tmp.replace(out_file)
+    fills = dump_yaml(tree).count("assumption to fill in")
+    click.echo(f"Wrote {out_file}: {scenario.name}, January {scenario.census_date.year} census, horizon to "
+               f"{scenario.end}; {fills} values are assumptions to fill in.")
+
+
+@main.command()
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--la", "names", multiple=True, help="A council (repeatable).")
+@click.option("--all", "every", is_flag=True, help="Every council in the observed tables.")
+@click.option("--template", default=Path("scenarios/base.yaml"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--replications", "-n", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1))
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]))
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler [default: a local cluster].")
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the scenarios, a results folder per council and summary.csv.")
+def councils(observed_dir: Path, names: Sequence[str], every: bool, template: Path, replications: int, seed: int,
+             workers: int | None, executor: str, scheduler: str | None, out: Path) -> None:
+    """Build and run a starting scenario for many councils (one task per council), with one summary table."""
+    from .data.dfe import ObservedDataError
+    from .data.dfe import councils as all_councils
+    from .outputs.councils import run_councils
+
+    try:
+        chosen = all_councils(observed_dir) if every else list(names)
+    except ObservedDataError as exc:
+        click.echo(f"svsim councils: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not chosen:
+        click.echo("svsim councils: name councils with --la NAME (repeatable) or use --all", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _check_executor(executor, scheduler)
+    summary = run_councils(chosen, observed_dir, template, out, replications=replications, seed=seed,
+                           executor=executor, workers=workers, scheduler=scheduler)
+    ok = summary[summary.status == "ok"]
+    click.echo(f"{len(ok)} of {len(summary)} councils run; summary: {out / 'summary.csv'}")
+    for row in summary[summary.status != "ok"].itertuples():
+        click.echo(f"  {row.council}: {row.reason}", err=True)

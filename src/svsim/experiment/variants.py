@@ -207,9 +207,9 @@ def _matching(path: str, specs: Sequence[str]) -> list[str]:
 
 
 def open_from(scenario: Scenario) -> dt.date:
-    """The first day of the first financial year not closed by `horizon.as_at` (horizon.start if none)."""
-    as_at = scenario.params.get("horizon.as_at")
-    closed = closed_until(as_at.first if as_at is not None else None)
+    """The first day of the first financial year not closed by `horizon.last_observed` (horizon.start if none)."""
+    observed = scenario.params.get("horizon.last_observed")
+    closed = closed_until(observed.first if observed is not None else None)
     return max(scenario.start, closed + dt.timedelta(days=1)) if closed else scenario.start
 
 

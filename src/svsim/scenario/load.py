@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
+from . import checks
 from .errors import Problem, ScenarioError
 from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
@@ -15,7 +16,9 @@ from .schema import SCHEMA
 from .spec import check_value
 from .targets import parse_targets, parse_uncertainty
 from .tree import Leaf, load_tree, merge
+from .units import plausibility
 from .validate import Resolver, Where, schema_leaves
+from .warnings import clipped_uncertainty, unusual_for_size
 from .yamlio import Located
 
 
@@ -23,12 +26,17 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load and validate a scenario file; raise ScenarioError listing every problem found."""
     path = Path(path)
     tree, files = load_tree(path)
+    shown = str(path)
     sets = parse_overrides(list(overrides))
     original = tree
     if sets:
-        tree = merge(tree, override_tree(sets))
-    shown = str(path)
+        extra = override_tree(sets)
+        if "extends" in extra:
+            raise ScenarioError([Problem("--set", "extends", "--set cannot change 'extends' (the file a scenario "
+                                         "extends is read before any --set): write a scenario file that extends it")])
+        tree = merge(tree, extra)
     top = Where(shown, None)
+    locate = _locator(tree, shown)
     if "remove_interventions" in tree:
         raise ScenarioError([Problem(shown, "remove_interventions", "only a scenario that 'extends' another can "
                                      "remove interventions", tree.line_of("remove_interventions"))])
@@ -53,6 +61,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         problems.append(Problem(shown, "start_state.census_date",
                                 f"the census date {census_date} must be on or before horizon.start {start}",
                                 _line(tree, "start_state")))
+    if not problems:
+        problems.extend(checks.horizon_problems(start, end, census_date, locate))
     if problems:
         raise ScenarioError(problems)
 
@@ -73,17 +83,23 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     r.problems.extend(p)
     if not r.problems:
         _check_after_interventions(r, interventions)
+    if "name" in r.params:
+        r.problems.extend(checks.name_problems(r.params["name"].first, locate))
+    r.problems.extend(checks.start_state_problems(r.params, locate))
+    r.problems.extend(checks.demand_problems(r.params, locate))
     if r.problems:
         raise ScenarioError(r.problems)
+    warnings = [*r.warnings, *clipped_uncertainty(uncertainty, r.params, r.specs, locate),
+                *unusual_for_size(r.params, locate)]
 
     meta = r.params
     text = lambda key: meta[key].first  # noqa: E731
-    warnings = []
     if sets:  # what the --set values would have been without them, for the warnings
         before = Resolver(window)
         before.node(SCHEMA, original, "", top)
-        warnings = override_warnings(sets, before.params, r.params, interventions, census_date,
-                                     meta["horizon.as_at"].first)
+        warnings += [Problem("--set", given, message)
+                     for given, message in override_warnings(sets, before.params, r.params, interventions,
+                                                             census_date, meta["horizon.last_observed"].first)]
     return Scenario(
         name=text("name"), title=text("title"), council=text("council"), description=text("description"),
         files=tuple((_display(f), _sha256(f)) for f in files),
@@ -118,13 +134,14 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
         spec = r.specs[path]
         for d, v in zip(after[path].dates, after[path].values, strict=True):
             _, expected = check_value(spec.kind, v, spec.choices)
-            if expected:
+            why = f"expected {expected}" if expected else plausibility(spec, v)[0]
+            if why:
                 # Blame the last intervention in force on that date (the one whose change produced the value).
                 culprit = [n for n in names if by_name[n].start <= d < by_name[n].until] or names
                 iv = by_name[culprit[-1]]
                 shown = f"{v:.6g}" if isinstance(v, float) else repr(v)
                 r.problems.append(Problem(iv.file, f"interventions[{iv.name}]",
-                                          f"makes {path} {shown} on {d.isoformat()}: expected {expected}", iv.line))
+                                          f"makes {path} {shown} on {d.isoformat()}: {why}", iv.line))
                 break
     before = r.params
     r.params = dict(after)
@@ -136,6 +153,22 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
             r.check_total(spec, group, Where(iv.file, iv.line),
                           because=f" after intervention {', '.join(sorted(names))}")
     r.params = before
+
+
+def _locator(tree: Located, shown: str) -> checks.Locate:
+    """path -> (file, line) of the deepest key of `path` written in the merged tree."""
+    def locate(path: str) -> tuple[str, int | None]:
+        node: object = tree
+        file, line = shown, None
+        for part in path.split("."):
+            key = int(part) if part.isdigit() else part
+            if not isinstance(node, Located) or key not in node:
+                break
+            file, line = node.file_of(key) or file, node.line_of(key)
+            node = node[key]
+            node = node if isinstance(node, Located) else getattr(node, "value", None)
+        return file, line
+    return locate
 
 
 def _where(node: Located, key: str, fallback: Where) -> Where:

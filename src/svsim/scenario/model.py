@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .dated import Series
+from .errors import Problem
 from .interventions import Intervention, apply_interventions
 from .spec import Param
 from .targets import Targets, Uncertain
@@ -42,9 +43,8 @@ class Scenario:
     uncertainty: tuple[Uncertain, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    """Things the user should know about how the scenario was put together (e.g. a --set overridden by an
-    intervention); shown on the terminal and kept in the manifest. Not a model input (not in the fingerprint)."""
+    warnings: tuple[Problem, ...] = ()
+    """Things accepted but worth a look (a back-filled dated value, an unusual number): shown and recorded."""
 
     def __reduce__(self) -> tuple:
         """Pickle as plain dicts (mapping proxies cannot be pickled), so scenarios travel to worker processes."""

@@ -11,8 +11,8 @@ Forms (VALUE is read as YAML, so dated values work: `--set 'PATH={2024-04-01: 0.
 `=` forms are merged into the scenario tree before it is checked (so they are validated like the file); `*=` and
 `+=` act on the resolved values. Two warnings are collected for the terminal and the manifest: when an intervention
 acts on a parameter set with `--set` from some date (the `--set` value then holds only until the intervention's
-start), and when a `--set` changes a value in force in a closed financial year (one ended by `horizon.as_at`, whose
-outturn is known), which the forecast then no longer reproduces.
+start), and when a `--set` changes a value in force in a closed financial year (one ended by
+`horizon.last_observed`, whose outturn is known), which the forecast then no longer reproduces.
 """
 
 from __future__ import annotations
@@ -227,9 +227,11 @@ def closed_until(as_at: dt.date | None) -> dt.date | None:
 
 
 def override_warnings(overrides: Sequence[Override], before: Mapping[str, Series], after: Mapping[str, Series],
-                      interventions: Sequence[Any], census_date: dt.date, as_at: dt.date | None) -> list[str]:
-    """Plain-English warnings: interventions acting on `--set` values, and `--set` changing a closed year."""
-    warnings: list[str] = []
+                      interventions: Sequence[Any], census_date: dt.date,
+                      as_at: dt.date | None) -> list[tuple[str, str]]:
+    """Plain-English warnings, as (the --set text, message): interventions acting on `--set` values, and `--set`
+    changing a closed year."""
+    warnings: list[tuple[str, str]] = []
     touched = touched_leaves(overrides, after)
     by_text: dict[str, list[str]] = {}
     for leaf, text in touched.items():
@@ -249,9 +251,9 @@ def override_warnings(overrides: Sequence[Override], before: Mapping[str, Series
             effect = ("acting on your value rather than the file's" if "set" not in ops
                       else "so your value never holds" if since is not None and since >= iv.start and not iv.end
                       else "so your value holds only outside those dates")
-            warnings.append(f"--set {text}: intervention '{iv.name}' {what} from {iv.start.isoformat()}{until}, "
+            warnings.append((text, f"intervention '{iv.name}' {what} from {iv.start.isoformat()}{until}, "
                             f"{effect}. To change the measure itself, patch it by name in a scenario that extends "
-                            "this one (give only the keys that change), or remove it with remove_interventions.")
+                            "this one (give only the keys that change), or remove it with remove_interventions."))
     closed_end = closed_until(as_at)
     if closed_end is not None and closed_end >= census_date:
         year = f"{closed_end.year - 1}-{closed_end.year % 100:02d}"
@@ -259,10 +261,10 @@ def override_warnings(overrides: Sequence[Override], before: Mapping[str, Series
             changed = [leaf for leaf in leaves if leaf in before and _differs_by(before[leaf], after[leaf],
                                                                                census_date, closed_end)]
             if changed:
-                warnings.append(
-                    f"--set {text} changes values in force up to {year}, a closed financial year (its outturn is "
-                    f"known as at {as_at.isoformat()}): the forecast no longer reproduces it. To change only the "
-                    f"future, add the date it starts: --set '{text}@{closed_end + dt.timedelta(days=1)}'.")
+                warnings.append((text,
+                    f"changes values in force up to {year}, a closed financial year (its outturn is "
+                    f"observed to {as_at.isoformat()}): the forecast no longer reproduces it. To change only the "
+                    f"future, add the date it starts: --set '{text}@{closed_end + dt.timedelta(days=1)}'."))
     return warnings
 
 
