@@ -4,8 +4,8 @@
 Two ways of giving a scenario new values, because they answer different questions:
 - A **factor** (sensitivity analysis) is an uncertain input. It acts like an `uncertainty:` entry (multiply, add or
   set on the BASE parameters from the day after `horizon.last_observed`, then clipped and shares renormalised:
-  `uncertainty.apply_draws`), and interventions then act on it as on the file's values. Factors come from the scenario's `uncertainty:` section or a parameters
-  file listing ranges with their sources.
+  `uncertainty.apply_draws`), and interventions then act on it as on the file's values. Factors come from the
+  scenario's `uncertainty:` section or a parameters file listing ranges with their sources.
 - A **lever** (solve, sweep) is a policy value. It acts LAST, after every intervention, from the first day of the
   first open financial year (the closed years keep their outturn): a synthetic intervention that sets the parameter
   (or scales it with `--scale`), so a measure such as Kent's `statutory-decisions` does not override it. Shares that
