@@ -48,8 +48,10 @@ def test_scaling_multiplies_every_value_and_caps_probabilities(base):
 def _result(total: float, ceased: float) -> ReplicationResult:
     census = np.zeros((len(SETTINGS), len(AGE_BANDS)))
     census[0, 0] = total
-    return ReplicationResult(0, 0, (), {}, {}, {}, {2021: census}, {}, (), np.zeros(0),
-                             calendar_flows={"ceased": {2020: ceased}}, flow_coverage={2020: 1.0})
+    return ReplicationResult(replication=0, seed=0, money=(), placement_spend_gbp_m={}, other_lines_gbp_m={},
+                             plan_years={}, census={2021: census}, kpis={}, month_starts=(),
+                             monthly_plans=np.zeros(0), calendar_flows={"ceased": {2020: ceased}},
+                             flow_coverage={2020: 1.0})
 
 
 def test_loss_is_the_weighted_squared_relative_error_of_the_mean():
