@@ -9,17 +9,30 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
+from .signals import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OUTPUT, describe, exit_status, stop_on_signals
 
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+"""Ctrl-C; SIGTERM gives 143 and SIGHUP 129 (128 + the signal), see svsim/signals.py and the README."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Svsim(click.Group):
+    """The command group: each command runs with the stopping signals handled (exit 130/143/129, no traceback)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - whatever the command returns
+        with stop_on_signals():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:  # anywhere outside a command's own handling (loading, imports)
+                click.echo(f"\nsvsim: {describe(exc)}; nothing was written", err=True)
+                sys.exit(exit_status(exc))
+
+
+@click.group(cls=_Svsim, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="svsim")
 def main() -> None:
     """svsim: test SEND policy against your Safety Valve profile before you spend money on it."""
@@ -41,7 +54,9 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
             click.echo(str(exc), err=True)
             failed = True
             continue
+        _warn(scenario)
         click.echo(_summary(scenario))
+        _warn(scenario)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -90,6 +105,8 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
+    _warn(scenario)
+    _check_out(out)
 
     from .experiment.executors import default_workers
     from .outputs.run import execute_run
@@ -117,16 +134,9 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         bar.finish()
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <run>.failed/
         bar.finish()
-        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <run>.failed/manifest.json
-        bar.finish()
-        click.echo(f"svsim run failed: {type(exc).__name__}: {exc}\n"
-                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
-        sys.exit(EXIT_FAILED)
+        _fail("run", exc)
     bar.finish()
     n = len(outcome.results)
     if outcome.simulate_s > 0:
@@ -143,6 +153,46 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
                        err=True)
     click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
     click.echo(f"\nRun folder: {outcome.folder}")
+
+
+def _fail(command: str, exc: BaseException) -> NoReturn:
+    """One line on how the command ended, pointing to the failure record only if it exists; the documented status."""
+    from .outputs.run_folder import OUTPUT_ERRNOS, OutputError
+
+    if isinstance(exc, SystemExit | click.exceptions.Exit):
+        raise exc
+    record = getattr(exc, "svsim_record", None)
+    kept = f"the failure is recorded in {record}" if record else "nothing was kept"
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(f"\nsvsim: {describe(exc)}; partial results discarded ({kept})", err=True)
+        sys.exit(exit_status(exc))
+    if isinstance(exc, OutputError | MemoryError) or (isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        click.echo(f"svsim {command}: could not write the results: {reason}{where}; {kept}", err=True)
+        sys.exit(EXIT_OUTPUT)
+    if not isinstance(exc, Exception):
+        raise exc
+    trace = f"\n  (the traceback is in {record}/manifest.json)" if record else ""
+    click.echo(f"svsim {command} failed: {type(exc).__name__}: {exc}{trace}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+def _warn(scenario) -> None:  # noqa: ANN001 - Scenario, imported lazily
+    """Warnings the scenario was accepted with (also recorded in the run's manifest)."""
+    for w in scenario.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an unusable --out (a file, read-only, impossible to create) before anything runs: exit 2."""
+    from .outputs.run_folder import OutputError, check_parent
+
+    try:
+        check_parent(out)
+    except OutputError as exc:
+        click.echo(f"svsim: {exc.strerror}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -177,9 +227,10 @@ class ProgressLine:
     """A one-line progress bar with ETA on stderr, drawn only when enabled and once the run has taken `after_s`
     seconds (short runs stay quiet)."""
 
-    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30) -> None:
+    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30, unit: str = "replications") -> None:
         import time
 
+        self.unit = unit
         self.enabled = enabled
         self.after_s = after_s
         self.width = width
@@ -195,7 +246,7 @@ class ProgressLine:
             return
         filled = int(self.width * done / max(total, 1))
         eta = elapsed / done * (total - done) if done else 0.0
-        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} replications, "
+        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.unit}, "
                 f"{_duration(elapsed)} elapsed, ETA {_duration(eta)}")
         sys.stderr.write("\r" + line.ljust(78))
         sys.stderr.flush()
@@ -245,11 +296,23 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     for path in (base_file, *other_files):
         try:
             scenarios.append(load_scenario(path, overrides))
+            _warn(scenarios[-1])
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             failed = True
     if failed:
         sys.exit(EXIT_BAD_INPUT)
+    for scenario in scenarios:
+        _warn(scenario)
+    base = scenarios[0]
+    for path, other in zip(other_files, scenarios[1:], strict=True):
+        if (other.start, other.end) != (base.start, base.end):
+            click.echo(f"{path}: horizon: {other.start} to {other.end} differs from {base_file}'s {base.start} to "
+                       f"{base.end}: scenarios compared year by year need the same horizon", err=True)
+            failed = True
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
+    _check_out(out)
 
     from .experiment.compare import unique_labels
     from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all
@@ -285,14 +348,8 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # recorded with its traceback in <folder>.failed/manifest.json
-        click.echo(f"svsim compare failed: {type(exc).__name__}: {exc}\n"
-                   f"  (the traceback is in the .failed folder's manifest.json under {out})", err=True)
-        sys.exit(EXIT_FAILED)
+    except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <folder>.failed/
+        _fail("compare", exc)
     click.echo(differences_text(outcome.tables["differences"], labels[0], replications))
     for label, result in outcome.attributions.items():
         click.echo("")
@@ -300,6 +357,288 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     for label, reason in outcome.not_attributed.items():
         click.echo(f"\nNo attribution for {label}: {reason}.")
     click.echo(f"\nResults folder: {outcome.folder}")
+
+
+def _load_or_exit(scenario_file: Path, overrides: Sequence[str]):  # noqa: ANN202 - a Scenario
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file, overrides)
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _warn(scenario)
+    return scenario
+
+
+def _financial_year(text: str | None, param: str) -> int | None:
+    from .domain import parse_financial_year
+
+    if text is None:
+        return None
+    try:
+        return parse_financial_year(text)
+    except ValueError:
+        raise click.BadParameter(f"expected a financial year like 2027-28, got {text!r}", param_hint=param) from None
+
+
+def _check_year(scenario, year: int | None) -> None:  # noqa: ANN001 - a Scenario
+    from .domain import financial_year_label
+    from .finance.deficit import financial_years
+
+    years = financial_years(scenario)
+    if year is not None and year not in years:
+        click.echo(f"svsim: --target-year {financial_year_label(year)} is not a year the scenario reports "
+                   f"({financial_year_label(years[0])} to {financial_year_label(years[-1])})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _toolkit_failed(what: str, exc: BaseException, out: Path) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(f"svsim {what} failed: {type(exc).__name__}: {exc}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+_EXECUTION = [
+    click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+                 help="Root seed: every point runs replications 0..n-1 of it (common random numbers)."),
+    click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
+                 help="Processes to run in [default: every core]. Results do not depend on it."),
+    click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+                 help="local: a process pool on this machine; dask: dask.distributed."),
+    click.option("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler to use (with --executor dask)."),
+    click.option("--out", "out", default=Path("results"), show_default=True,
+                 type=click.Path(path_type=Path, file_okay=False), help="Folder in which the new folder is created."),
+    click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+                 help="Override a parameter first (every --set form; repeatable)."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress messages."),
+]
+
+
+def _execution_options(fn):  # noqa: ANN001, ANN202 - a click command function
+    for option in reversed(_EXECUTION):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--method", "-m", default="oat", show_default=True, type=click.Choice(["oat", "morris", "sobol"]),
+              help="oat: each parameter low/high (tornado); morris: screening (mu*, sigma); sobol: S1/ST indices.")
+@click.option("--parameters", "parameters_file", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of ranges with sources [default: the scenario's uncertainty: section].")
+@click.option("--target-year", default=None, metavar="FY", help="Financial year analysed, e.g. 2027-28 [default: the "
+              "last].")
+@click.option("--replications", "-n", default=None, type=click.IntRange(min=1),
+              help="Replications per point [default: oat 10, morris 2, sobol 1].")
+@click.option("--samples", "-N", default=None, type=click.IntRange(min=1),
+              help="Morris trajectories [10] or Sobol base sample N, a power of 2 [64]: N(k+2) points.")
+@click.option("--second-order", is_flag=True, help="Sobol: also second-order indices (N(2k+2) points).")
+@_execution_options
+def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, target_year: str | None,
+                replications: int | None, samples: int | None, second_order: bool, seed: int, workers: int | None,
+                executor: str, scheduler: str | None, out: Path, overrides: Sequence[str], quiet: bool) -> None:
+    """Which inputs drive the accumulated deficit (and P(within profile)) in a target year.
+
+    Writes indices.csv, points.csv, charts (tornado, Morris, Sobol bars) and a manifest in a new folder.
+    """
+    import time
+
+    from .scenario import ScenarioError
+
+    _check_executor(executor, scheduler)
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    from .experiment.sensitivity import DEFAULT_REPLICATIONS, design_points, run_sensitivity
+    from .experiment.variants import factors_from_uncertainty, read_parameters_file
+    from .outputs.sensitivity import indices_text, write_sensitivity
+
+    try:
+        factors = (read_parameters_file(parameters_file, scenario) if parameters_file
+                   else factors_from_uncertainty(scenario))
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not factors:
+        click.echo("svsim: no parameters to analyse: the scenario has no uncertainty: section; give --parameters FILE",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        points = design_points(method, factors, samples=samples, seed=seed, second_order=second_order)
+    except ValueError as exc:
+        click.echo(f"svsim: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    reps = replications or DEFAULT_REPLICATIONS[method]
+    if not quiet:
+        click.echo(f"Sensitivity of {scenario.name} ({method}): {len(factors)} parameters, {len(points)} points x "
+                   f"{reps} replication{'s' if reps != 1 else ''} = {len(points) * reps} runs, seed {seed}", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    began = time.perf_counter()
+    try:
+        result = run_sensitivity(scenario, factors, method, target_year=year, replications=reps, samples=samples,
+                                 seed=seed, second_order=second_order, workers=workers, executor=executor,
+                                 scheduler=scheduler, progress=bar.update)
+        folder = write_sensitivity(scenario, result, out, command=sys.argv, overrides=overrides,
+                                   elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        bar.finish()
+        _toolkit_failed("sensitivity", exc, out)
+    bar.finish()
+    click.echo(indices_text(result))
+    click.echo(f"\nResults folder: {folder}")
+
+
+def _range(text: str | None, param: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    low, sep, high = text.partition(":")
+    try:
+        return float(low), float(high)
+    except ValueError:
+        raise click.BadParameter(f"expected LOW:HIGH, e.g. 0.3:0.6, got {text!r}", param_hint=param) from None
+
+
+def _lever_or_exit(scenario, path: str, scale: bool, bounds: tuple[float, float] | None):  # noqa: ANN001, ANN202
+    from .experiment.variants import parse_lever
+
+    try:
+        return parse_lever(scenario, path, scale=scale, bounds=bounds)
+    except ValueError as exc:
+        click.echo(f"svsim: --lever {path}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--lever", "lever_path", required=True, metavar="PATH",
+              help="A parameter or group (decision.refusal_probability), * for one key "
+                   "(placement.new_plan_mix.*.mainstream), or intervention:NAME (its size).")
+@click.option("--scale", is_flag=True, help="Find a factor that multiplies the lever's values (else a value set).")
+@click.option("--range", "range_text", default=None, metavar="LOW:HIGH",
+              help="Values to search [default: the lever's valid range, e.g. 0:1 for a probability].")
+@click.option("--target-year", required=True, metavar="FY", help="Financial year whose profile must be met, e.g. "
+              "2027-28.")
+@click.option("--probability", "-p", default=0.5, show_default=True, type=click.FloatRange(0, 1, min_open=True,
+                                                                                            max_open=True),
+              help="Meet the profile with this probability (0.5: the median meets it).")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=2),
+              help="Replications per value tried (the same for every value: common random numbers).")
+@click.option("--tolerance", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Stop when the value is known to within this [default: 1/1000 of the range].")
+@_execution_options
+def solve(scenario_file: Path, lever_path: str, scale: bool, range_text: str | None, target_year: str,
+          probability: float, replications: int, tolerance: float | None, seed: int, workers: int | None,
+          executor: str, scheduler: str | None, out: Path, overrides: Sequence[str], quiet: bool) -> None:
+    """Goal-seek: the value of one lever at which the accumulated deficit meets the profile in a target year.
+
+    The lever acts from the first open financial year, after every intervention. Says plainly when no value in
+    range meets the target, and what the best value achieves. Writes trials.csv, answer.txt, solve.png.
+    """
+    import time
+
+    bounds = _range(range_text, "--range")
+    _check_executor(executor, scheduler)
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    if not scenario.targets.sv_profile_gbp_m.get(year):
+        click.echo(f"svsim: the scenario has no Safety Valve profile for {target_year}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    lever = _lever_or_exit(scenario, lever_path, scale, bounds)
+    from .experiment.solve import solve as find
+    from .experiment.variants import with_lever_value
+    from .outputs.sensitivity import solve_text, write_solve
+
+    for end in (lever.low, lever.high):
+        try:
+            with_lever_value(scenario, lever, end)
+        except ValueError as exc:
+            click.echo(f"svsim: --range: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
+    say(f"Solving {scenario.name}: {lever.label} in {lever.low:g}..{lever.high:g} from {lever.since}, "
+        f"{replications} replications a value, seed {seed}")
+
+    def on_trial(trial, number: int) -> None:  # noqa: ANN001 - a Trial
+        say(f"  value {number}: {lever.label} = {trial.value:.5g}: median £{trial.median_gbp_m:.1f}m, "
+            f"P(within profile) {trial.p_within_profile:.0%}")
+
+    began = time.perf_counter()
+    try:
+        result = find(scenario, lever, target_year=year, probability=probability, replications=replications,
+                      seed=seed, tolerance=tolerance, workers=workers, executor=executor, scheduler=scheduler,
+                      on_trial=on_trial)
+        folder = write_solve(scenario, result, out, command=sys.argv, overrides=overrides,
+                             elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        _toolkit_failed("solve", exc, out)
+    click.echo(solve_text(result))
+    click.echo(f"\nResults folder: {folder}")
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=LOW:HIGH:STEP",
+              help="A lever and its values (PATH*=LOW:HIGH:STEP to scale it); once or twice.")
+@click.option("--target-year", default=None, metavar="FY", help="Year of the terminal table and of the two-lever "
+              "heatmaps [default: the last].")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Replications per grid point (the same for every point: common random numbers).")
+@_execution_options
+def sweep(scenario_file: Path, varies: Sequence[str], target_year: str | None, replications: int, seed: int,
+          workers: int | None, executor: str, scheduler: str | None, out: Path, overrides: Sequence[str],
+          quiet: bool) -> None:
+    """A grid of one or two levers: P(within profile) by year and the median deficit at every point.
+
+    Levers act as in `svsim solve` (after interventions, from the first open year). Writes sweep.csv and heatmaps.
+    """
+    import time
+
+    from .experiment.sweep import levers_for, parse_vary
+
+    _check_executor(executor, scheduler)
+    if len(varies) > 2:
+        raise click.UsageError("--vary at most twice (a grid of one or two levers)")
+    try:
+        parsed = [parse_vary(v) for v in varies]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vary") from None
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    try:
+        levers_for(scenario, parsed)
+    except ValueError as exc:
+        click.echo(f"svsim: --vary: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    from .experiment.sweep import run_sweep
+    from .finance.deficit import financial_years
+    from .outputs.sensitivity import sweep_text, write_sweep
+
+    year = year or financial_years(scenario)[-1]
+    points = 1
+    for v in parsed:
+        points *= len(v.values)
+    if not quiet:
+        click.echo(f"Sweeping {scenario.name}: {points} points x {replications} replications = "
+                   f"{points * replications} runs, seed {seed}", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    began = time.perf_counter()
+    try:
+        result = run_sweep(scenario, parsed, replications=replications, seed=seed, workers=workers,
+                           executor=executor, scheduler=scheduler, progress=bar.update)
+        folder, table = write_sweep(scenario, result, out, target_year=year, command=sys.argv, overrides=overrides,
+                                    elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        bar.finish()
+        _toolkit_failed("sweep", exc, out)
+    bar.finish()
+    click.echo(sweep_text(table, result, year))
+    click.echo(f"\nResults folder: {folder}")
 
 
 def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame

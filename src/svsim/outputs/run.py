@@ -154,6 +154,7 @@ def execute_run(
             "fingerprint": scenario.fingerprint,
             "overrides": list(overrides),
             "interventions": [iv.name for iv in scenario.interventions],
+            "warnings": [str(w) for w in scenario.warnings],
         },
         "seed": seed,
         "replications": replications,

@@ -9,12 +9,16 @@ from typing import Any
 from ..domain import AGE_BANDS, financial_year_of, parse_financial_year
 from .errors import Problem
 from .schema import DISTRIBUTIONS, KPIS, UNCERTAINTY_APPLY
-from .spec import NUMERIC_KINDS, Param, finite_number
+from .spec import NUMERIC_KINDS, SIGNED_MONEY, Param, finite_number
 from .tree import Leaf
+from .units import plausibility
 from .validate import Where, suggest
 from .yamlio import Located
 
 TARGET_KEYS = ("sv_profile_gbp_m", "ehcp_plan_by_age_band", "kpis")
+PROFILE_SPEC = Param(SIGNED_MONEY, "accumulated deficit in the Safety Valve profile", unit="gbp_m",
+                     limits=(None, 5_000), usual=(None, 1_000))
+"""The profile is in £m: a size beyond any council's DSG is a unit slip."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,11 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
                 path = f"targets.sv_profile_gbp_m.{key}"
                 fy = fy_key(sv, key, path)
                 value = _number(leaf)
+                too_big = plausibility(PROFILE_SPEC, value)[0] if value is not None else None
                 if value is None:
                     bad(sv, key, path, f"expected an amount in £m, got {_shown(leaf)}")
+                elif too_big:
+                    bad(sv, key, path, too_big)
                 elif fy is not None:
                     profile[fy] = value
                     if isinstance(leaf, Leaf) and leaf.source:
