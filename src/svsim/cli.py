@@ -161,7 +161,8 @@ def _fail(command: str, exc: BaseException) -> NoReturn:
     if isinstance(exc, SystemExit | click.exceptions.Exit):
         raise exc
     record = getattr(exc, "svsim_record", None)
-    kept = f"the failure is recorded in {record}" if record else "nothing was kept"
+    what = "interruption" if isinstance(exc, KeyboardInterrupt) else "failure"
+    kept = f"the {what} is recorded in {record}" if record else "nothing was kept"
     if isinstance(exc, KeyboardInterrupt):
         click.echo(f"\nsvsim: {describe(exc)}; partial results discarded ({kept})", err=True)
         sys.exit(exit_status(exc))

@@ -289,7 +289,11 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(plan: AttributionPlan, seed: int) -> None:
-    """Pool initializer: the plan (one scenario and the players) travels once to each worker."""
+    """Pool initializer: the plan (one scenario and the players) travels once to each worker. Workers ignore
+    Ctrl-C: the parent handles it and stops them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.clear()
     _WORKER.update(plan=plan, seed=seed)
 
@@ -343,11 +347,24 @@ def subset_deficits(
             if progress is not None:
                 progress(done, len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(), initializer=_init_worker,
-                                 initargs=(plan, seed)) as pool:
-            futures = [pool.submit(_job, key, masks, r) for key, masks, r in jobs]
+        from ..signals import children_ignore_terminal_signals
+        from .executors import abandon_pool
+
+        pool = None
+        try:
+            with children_ignore_terminal_signals():  # workers start here: a terminal Ctrl-C is svsim's to handle
+                pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(),
+                                           initializer=_init_worker, initargs=(plan, seed))
+                futures = [pool.submit(_job, key, masks, r) for key, masks, r in jobs]
             for key, r, values in gather(futures, progress):
                 out[list(groups[key]), r] = values
+        except BaseException:
+            if pool is not None:
+                abandon_pool(pool)
+            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     return out, len(jobs)
 
 

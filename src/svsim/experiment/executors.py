@@ -15,6 +15,7 @@ re-ordered by task, are identical whatever the number of workers or the executor
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -118,12 +119,13 @@ class TaskRunner:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        self.close(abandon=exc is not None)
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
+        """Shut the pool down; `abandon` (after an error or Ctrl-C) stops running replications instead of waiting."""
         if self._backend is not None:
-            self._backend.close()
-            self._backend = None
+            backend, self._backend = self._backend, None
+            backend.close(abandon) if isinstance(backend, _Local) else backend.close()
 
     def cluster_workers(self) -> int:
         """How many workers the tasks ran on (for dask: the cluster's workers when last asked)."""
@@ -209,21 +211,43 @@ def gather(futures: list[Future], progress: Progress | None = None) -> Iterator[
 
 class _Local:
     def __init__(self, runner: TaskRunner, first_batch: int) -> None:
-        self.pool = ProcessPoolExecutor(
-            max_workers=min(runner.workers, first_batch),  # no idle processes for a small run
-            mp_context=_mp_context(), initializer=_init_worker,
-            initargs=(runner.scenarios, runner.seed),
-        )
+        from ..signals import children_ignore_terminal_signals
+
+        pool = None
+        try:
+            with children_ignore_terminal_signals():  # the resource tracker starts here (see run)
+                pool = ProcessPoolExecutor(
+                    max_workers=min(runner.workers, first_batch),  # no idle processes for a small run
+                    mp_context=_mp_context(), initializer=_init_worker,
+                    initargs=(runner.scenarios, runner.seed),
+                )
+        except BaseException:  # a Ctrl-C held during the start arrives here: no pool left behind
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        self.pool = pool
 
     def run(self, tasks: list[Task], progress: Progress | None) -> list[ReplicationResult]:
         results: list[ReplicationResult | None] = [None] * len(tasks)
-        futures = [self.pool.submit(_run_in_worker, i, t.key, t.replication) for i, t in enumerate(tasks)]
+        from ..signals import children_ignore_terminal_signals
+
+        with children_ignore_terminal_signals():  # processes start here: a terminal Ctrl-C is for svsim to handle
+            futures = [self.pool.submit(_run_in_worker, i, t.key, t.replication) for i, t in enumerate(tasks)]
         for i, result in gather(futures, progress):
             results[i] = result
         return results  # type: ignore[return-value]
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
+        if abandon:
+            abandon_pool(self.pool)
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def abandon_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's running tasks at once (after an error or Ctrl-C): nobody will read their results, and waiting
+    for them can take minutes. The caller still calls `shutdown`, which then returns promptly."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 # ---- dask ---------------------------------------------------------------------------------------------------
@@ -245,7 +269,18 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
     distributed = _import_distributed()
     if scheduler is not None:
         return distributed, distributed.Client(scheduler), None
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    from ..signals import children_ignore_terminal_signals
+
+    cluster = None
+    try:
+        with children_ignore_terminal_signals(ignore_ctrl_c=True):  # a terminal Ctrl-C stops svsim, which closes
+            # the cluster quietly
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.ERROR)
+    except BaseException:  # a Ctrl-C held while the cluster started arrives here: close what was started
+        if cluster is not None:
+            cluster.close()
+        raise
     return distributed, distributed.Client(cluster), cluster
 
 
@@ -287,4 +322,4 @@ class _Dask:
             self.cluster.close()
 
 
-__all__ = ["EXECUTORS", "Task", "TaskRunner", "default_workers", "run_one", "run_tasks"]
+__all__ = ["EXECUTORS", "Task", "TaskRunner", "abandon_pool", "default_workers", "run_one", "run_tasks"]
