@@ -90,6 +90,7 @@ CASES = [
     ("run", "local", signal.SIGINT, 1, True, 130, "Ctrl-C"),
     ("run", "local", signal.SIGINT, 2, True, 130, "Ctrl-C"),
     ("run", "local", signal.SIGTERM, 1, False, 143, "SIGTERM"),
+    ("run", "local", signal.SIGTERM, 1, True, 143, "SIGTERM"),  # to every process, as timeout or systemd do
     ("run", "local", signal.SIGHUP, 1, True, 129, "SIGHUP"),
     ("run", "dask", signal.SIGINT, 2, True, 130, "Ctrl-C"),
     ("run", "dask", signal.SIGTERM, 1, False, 143, "SIGTERM"),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -80,6 +81,18 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     os._exit(128 + _State.received[0])
 
 
+def _quiet_pool_thread(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A thread exception hook that drops Python 3.11's complaint when a stopped pool's workers die: its manager
+    thread then fails futures that were already cancelled (InvalidStateError), which is harmless."""
+    from concurrent.futures import InvalidStateError
+
+    def quiet(args: Any) -> None:
+        if not (args.exc_type is not None and issubclass(args.exc_type, InvalidStateError)):
+            hook(args)
+
+    return quiet
+
+
 def _quiet_shutdown() -> None:
     """Once stopping, the libraries' complaints about connections closed under them are noise, not news."""
     import logging
@@ -97,6 +110,8 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     _State.received, _State.held, _State.holding = [], [], 0
+    hook = threading.excepthook
+    threading.excepthook = _quiet_pool_thread(hook)
     previous = {}
     for s in HANDLED:
         with contextlib.suppress(OSError, ValueError):  # a platform without it
@@ -107,6 +122,8 @@ def stop_on_signals() -> Iterator[None]:
         stopping = bool(_State.received)
         for s, old in previous.items():  # once stopping, a late Ctrl-C must not turn the exit into a traceback
             signal.signal(s, signal.SIG_IGN if stopping else old)
+        if not stopping:
+            threading.excepthook = hook
 
 
 @contextmanager

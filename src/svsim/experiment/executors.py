@@ -240,14 +240,16 @@ class _Local:
     def close(self, abandon: bool = False) -> None:
         if abandon:
             abandon_pool(self.pool)
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def abandon_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool's running tasks at once (after an error or Ctrl-C): nobody will read their results, and waiting
-    for them can take minutes. The caller still calls `shutdown`, which then returns promptly."""
+    """Stop a pool's running tasks at once and shut it down (after an error or Ctrl-C): nobody will read their
+    results, and waiting for them can take minutes."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---- dask ---------------------------------------------------------------------------------------------------
