@@ -46,7 +46,7 @@ def test_backtest_scenario_uses_only_figures_before_the_cutoff(tmp_path):
         assert sum(float(s.value(f"placement.new_plan_mix.{b}.{x}")) for x in SETTINGS) == pytest.approx(1)
     text = setup.overlay_path.read_text()
     assert "&id" not in text  # no YAML anchors
-    assert any("ceased_plans.csv 2022" in src for _, src in setup.leaks)  # inherited 2022 knowledge is listed
+    assert any(p.startswith("annual_review.cease_probability") for p, _ in setup.leaks)  # set against 2022: listed
 
 
 def _result(census: dict[int, float], flows: dict[str, dict[int, float]]) -> ReplicationResult:

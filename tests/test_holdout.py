@@ -51,10 +51,12 @@ def test_january_2023_total_is_close(kent_holdout):
     assert abs(row.pct_error) < abs(row.carry_forward_pct_error)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured about 2% under in January 2023, short of Kent's own 1.5%: the 2021 surge in requests (4,047, +24% on "
-    "2020) cannot be foreseen from data to 2020, and the under-5 band empties in the model (see the README)"))
 def test_january_2023_total_within_kents_own_miss(kent_holdout):
+    """The issue's goal. Reported as XFAIL with the measured figure while svsim misses it (README: about -1.7%,
+    short of Kent's own 1.5%: the 2021 surge in requests, +24% on 2020, cannot be foreseen from data to 2020, and
+    the model's under-5 band empties); passes when the forecast gets there. Nothing is tuned on 2021-2023."""
     _, tables = kent_holdout
     row = _total(tables, 2023)
-    assert abs(row.pct_error) / 100 <= KENT_SPREADSHEET_MISS, row
+    if abs(row.pct_error) / 100 > KENT_SPREADSHEET_MISS:
+        pytest.xfail(f"January 2023 total {row.simulated:,.0f} against {row.observed:,.0f}: {row.pct_error:+.2f}%, "
+                     f"outside Kent's own {KENT_SPREADSHEET_MISS:.1%}")

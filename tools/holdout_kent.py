@@ -21,7 +21,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         outcome, tables = holdout(ROOT / "scenarios" / "base.yaml", ROOT / "data" / "dfe", Path(work),
                                   replications=replications, workers=None)
-        calibrated = (Path(work) / "calibrated-2021.yaml").read_text()
     print(f"Calibrated: {', '.join(f'{k} x{v:.3f}' for k, v in outcome.multipliers.items())} "
           f"(loss {outcome.loss_at_start:.3f} -> {outcome.loss:.3f}); forecast with {replications} replications.\n")
     table, mix, summary = tables["backtest"], tables["mix"], tables["summary"]
@@ -43,7 +42,6 @@ def main() -> None:
         name = r.measure + (f" {r.group}" if r.group and r.group != "total" else "")
         print(f"| {name} | {r.years} | {f(r.svsim_mape, r.svsim_bias)} | "
               f"{f(r.carry_forward_mape, r.carry_forward_bias)} | {f(r.trend_mape, r.trend_bias)} |")
-    print("\n<!-- calibrated overlay:\n" + calibrated + "-->")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,9 @@ def run_councils(names: Sequence[str], observed_dir: Path, template: Path, out: 
                       "last_financial_year": deficit.financial_year.iloc[-1],
                       "accumulated_deficit_gbp_m": float(deficit.accumulated_deficit_gbp_m.iloc[-1])}
     summary = pd.DataFrame([rows[n] for n in names])
-    summary.to_csv(out / "summary.csv", index=False, float_format="%.6g")
+    tmp = out / ".summary.csv.tmp"
+    summary.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(out / "summary.csv")
     return summary
 
 

@@ -219,6 +219,12 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
         },
         "remove_interventions": names,
     }
+    moved, before = flows.get("transfers_out", {}).get(prev), observed.census_total.get(prev)
+    if moved is not None and before:
+        overlay["transitions"] = {"move_away_rate_per_year": _sourced(
+            round(moved / before, 4),
+            f"{src} {prev}: {int(moved)} plans ended on transfer to another council (sen2_mi.csv DisleaEHC or "
+            f"ceased_plans.csv) of {int(before)} in January {prev}")}
     if not names:
         overlay.pop("remove_interventions")
     if end < base.end:
@@ -271,7 +277,7 @@ REPLACED_PREFIXES = (
     "horizon.", "start_state.census_date", "start_state.caseload_by_age_band", "start_state.caseload_by_setting",
     "start_state.open_requests", "start_state.open_assessments", "population.", "demand.request_rate_per_10k_0_18",
     "demand.request_age_shares", "decision.refusal_probability", "assessment.not_issue_probability",
-    "assessment.vacancy_rate", "placement.new_plan_mix", "placement.capacity.",
+    "assessment.vacancy_rate", "placement.new_plan_mix", "placement.capacity.", "transitions.move_away_rate_per_year",
 )
 
 
@@ -284,6 +290,9 @@ def leaks(base: Scenario, cutoff: int) -> list[tuple[str, str]]:
         if path.startswith(REPLACED_PREFIXES) or path.startswith(("costs.", "income.", "deficit.", "rag.")):
             continue
         years = [int(y) for y in re.findall(r"(?<!\d)(20[0-3]\d)(?!\d)", source)]
+        fitted = re.match(r"calibrated to .*? up to (\d{4})", source)
+        if fitted:  # svsim calibrate's own sources: fitted to censuses up to that January, flows to the year before
+            years = [int(fitted.group(1)) - 1]
         if any(y >= cutoff for y in years) and source not in seen.values():
             seen[path] = source
     return sorted(seen.items())
