@@ -55,7 +55,6 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
             click.echo(str(exc), err=True)
             failed = True
             continue
-        _warn(scenario)
         click.echo(_summary(scenario))
         _warn(scenario)
     if failed:
@@ -330,7 +329,6 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     for path in (base_file, *other_files):
         try:
             scenarios.append(load_scenario(path, overrides))
-            _warn(scenarios[-1])
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             failed = True
