@@ -4,6 +4,7 @@ replaced by the formula."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def toy(formula):
     """An engine stand-in: every year's 'deficit' is formula(x1, x2) of the scenario's values."""
     def deficits(scenario, seed, replication):
         n = len(variants.financial_years(scenario))
-        return np.full(n, formula(scenario.value(X1), scenario.value(X2)))
+        day = dt.date(2024, 6, 1)  # factors act on the future (after horizon.last_observed), like uncertainty
+        return np.full(n, formula(scenario.value(X1, day), scenario.value(X2, day)))
     return deficits
 
 

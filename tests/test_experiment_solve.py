@@ -101,3 +101,17 @@ def test_cli_answers_and_writes_a_folder(monkeypatch, kent, tmp_path):
                           (["--lever", "intervention:nope"], "no intervention named 'nope'")):
         bad = CliRunner().invoke(cli.main, ["solve", str(BASE), *args, "--target-year", "2027-28", "-q"])
         assert bad.exit_code == 2 and message in bad.output, bad.output
+
+
+def test_on_a_rough_response_the_answer_still_meets_the_target(monkeypatch, kent):
+    def rough(scenario, seed, replication):
+        x = scenario.value(f"{REFUSAL}.age_5_10", dt.date(2027, 6, 1))
+        n = len(variants.financial_years(scenario))
+        return np.full(n, 300 - 400 * x + 3 * np.sin(5000 * x) + (replication - 9.5))
+
+    monkeypatch.setattr(variants, "accumulated_deficits", rough)
+    result = solve(kent, variants.parse_lever(kent, REFUSAL), target_year=2027, replications=20, workers=1)
+    at = next(t for t in result.trials if t.value == result.value)
+    assert at.quantile_gbp_m <= PROFILE_2027
+    assert result.ci_low <= result.value <= result.ci_high
+    assert abs(result.value - 0.4) < 0.02

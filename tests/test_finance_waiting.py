@@ -143,3 +143,23 @@ def test_waiting_enters_the_deficit_and_the_backlog_sits_beside_it(kent):
         y1.accumulated_deficit_gbp_m + y1.backlog_commitment_gbp_m)
     assert y1.children_waiting == 100
     assert y0.backlog_commitment_gbp_m == 0.0
+
+
+def test_compare_text_shows_the_backlog_beside_the_headline():
+    """svsim compare's terminal table gives the incl-backlog difference beside the accumulated-deficit difference."""
+    import pandas as pd
+
+    from svsim.outputs.compare import differences_text
+
+    rows = [
+        {"measure": "accumulated_deficit_gbp_m", "financial_year": "2027-28", "other": "slow", "base_mean": 100.0,
+         "other_mean": 90.0, "mean_difference": -10.0, "ci_low": -11.0, "ci_high": -9.0, "unpaired_ci_low": -30.0,
+         "unpaired_ci_high": 10.0},
+        {"measure": "accumulated_deficit_incl_backlog_gbp_m", "financial_year": "2027-28", "other": "slow",
+         "base_mean": 110.0, "other_mean": 106.0, "mean_difference": -4.0, "ci_low": -5.0, "ci_high": -3.0,
+         "unpaired_ci_low": -20.0, "unpaired_ci_high": 12.0},
+    ]
+    text = differences_text(pd.DataFrame(rows), "base", 4)
+    line = next(row for row in text.splitlines() if row.startswith("2027-28"))
+    assert "incl. backlog" in text
+    assert line.split()[-1] == "-4.00" and "-10.00" in line

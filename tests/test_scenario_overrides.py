@@ -115,6 +115,8 @@ def test_patching_an_inherited_intervention_by_name_changes_only_the_keys_given(
 
 
 THIRD_SCHOOL = """\
+name: stricter
+title: Kent with stricter refusals from 2024
 interventions:
   - {name: statutory-decisions, order: 1}
   - name: stricter

@@ -819,6 +819,27 @@ def section_f():
         % (1370 * 52 / r22q))
     out("    # difference (~%d cases) is the backlog a dated capacity path must build up to May 2023 and then clear."
         % (REPORT_OPEN_CASES_MAY2023 - 1370))
+    # f7. assessment capacity as a dated path ----------------------------------------------------------------
+    r22 = one([r for r in req if is_kent(r)], time_period="2022")
+    to_assess = r22q - num(r22["requests_decided_not_to_assess"])
+    out("  assessment_capacity_path:   # assessments a year the officers can finish = posts x (1 - vacancy) x")
+    out("    # assessments each x 52 / weeks of work; base.yaml: 80 posts, 11 each, 14 weeks (assumptions, see there)")
+    out("    decided_to_assess_2022: %d   # %s requests_received_in_year - requests_decided_not_to_assess"
+        % (to_assess, src(NEW, "requests.csv")))
+    out("    #   (requests_decided_to_assess is 'x' for Kent); the arrivals to assessment, appeals won add a few")
+    arrivals_2023 = r22q * 1.05 * (1 - 0.33)
+    out("    by_period:")
+    for label, vacancy in (("2022 (vacancies 15%, assumption)", 0.15), ("from April 2023 (25%, Report)", 0.25),
+                           ("with sen-recruitment (10%, assumption)", 0.10)):
+        cap = 80 * (1 - vacancy) * 11 * 52 / 14
+        out("      - {period: '%s', assessments_a_year: %.0f, minus_2023_arrivals: %+.0f}" % (label, cap, cap - arrivals_2023))
+    out("    # 2023 arrivals ~%.0f = 2022 requests x 1.05 (demand growth) x (1 - 0.33 refused, statutory-decisions)."
+        % arrivals_2023)
+    out("    # At 25%% vacancies the queue grows by ~%.0f a year; at 10%% it shrinks by ~%.0f a year, so the ~%d cases"
+        % (arrivals_2023 - 80 * 0.75 * 11 * 52 / 14, 80 * 0.9 * 11 * 52 / 14 - arrivals_2023,
+           REPORT_OPEN_CASES_MAY2023 - 1370))
+    out("    # above the base's start take about %.1f years to clear: the path a backlog team or agency surge shortens."
+        % ((REPORT_OPEN_CASES_MAY2023 - 1370) / (80 * 0.9 * 11 * 52 / 14 - arrivals_2023)))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ with a given probability (default: the median meets it).
 How: every trial value runs the same replications 0..n-1 (common random numbers), so the measure
     g(value) = P-quantile over replications of the accumulated deficit in the target year - the profile that year
 is a deterministic function of the value for a given seed; `scipy.optimize.brentq` (bracketing, guaranteed to
-converge once the ends of the lever's valid range straddle the target) finds its root. The same seed gives the same
+converge once the ends of the lever's valid range straddle the target) finds its root, and the answer is the value
+tried nearest that root which meets the target on the replications run. The same seed gives the same
 answer. When g has the same sign at both ends, no value in the range meets the target (or every value does) and we
 say so with what the best end achieves; we assume the deficit moves one way as the lever moves (a measure that helps
 more when there is more of it), which the evaluations recorded let the user check.
@@ -118,7 +119,11 @@ def solve(
                            trials=tuple(trials.values()), best=best, **result)
     xtol = tolerance if tolerance is not None else (hi - lo) / 1000
     root = float(brentq(g, lo, hi, xtol=xtol, maxiter=max_trials))
-    at = run(root)
+    run(root)
+    # The answer is the value tried nearest the root that meets the target on these replications: a simulated
+    # deficit is a rough function of the lever at fine scales (a slightly different rate refuses different children),
+    # so brentq's last point may sit a hair on the wrong side.
+    at = min((t for t in trials.values() if t.quantile_gbp_m - profile <= 0), key=lambda t: abs(t.value - root))
     # the final bracket: the nearest trials on either side of the target
     below = [t for t in trials.values() if t.quantile_gbp_m - profile <= 0]
     above = [t for t in trials.values() if t.quantile_gbp_m - profile > 0]
@@ -132,8 +137,8 @@ def solve(
     se_q = float(boot.std(ddof=1))
     se = se_q / abs(slope) if slope and math.isfinite(slope) else math.inf
     half = max(1.96 * se, xtol)
-    return SolveResult(status="found", value=root, ci_low=max(lever.low, root - half),
-                       ci_high=min(lever.high, root + half), standard_error=se,
+    return SolveResult(status="found", value=at.value, ci_low=max(lever.low, min(root - half, at.value)),
+                       ci_high=min(lever.high, max(root + half, at.value)), standard_error=se,
                        trials=tuple(trials.values()), **result)
 
 

@@ -3,9 +3,9 @@
 
 Two ways of giving a scenario new values, because they answer different questions:
 - A **factor** (sensitivity analysis) is an uncertain input. It acts like an `uncertainty:` entry (multiply, add or
-  set on the BASE parameters, then clipped and shares renormalised: `uncertainty.apply_draws`), and interventions
-  then act on it as on the file's values. Factors come from the scenario's `uncertainty:` section or a parameters
-  file listing ranges with their sources.
+  set on the BASE parameters from the day after `horizon.last_observed`, then clipped and shares renormalised:
+  `uncertainty.apply_draws`), and interventions then act on it as on the file's values. Factors come from the
+  scenario's `uncertainty:` section or a parameters file listing ranges with their sources.
 - A **lever** (solve, sweep) is a policy value. It acts LAST, after every intervention, from the first day of the
   first open financial year (the closed years keep their outturn): a synthetic intervention that sets the parameter
   (or scales it with `--scale`), so a measure such as Kent's `statutory-decisions` does not override it. Shares that
@@ -14,9 +14,8 @@ Two ways of giving a scenario new values, because they answer different question
 
 Every point of a design runs replications 0..n-1 with the same seed: common random numbers, so two points differ by
 their values and not by luck. The evaluation of one (point, replication) is the module-level function `evaluate`,
-whose payload (the scenario and how to vary it) is sent once per worker and whose item is small: it plugs into the
-engine's generic `map_tasks`; until that lands, `map_tasks` below is this module's own process pool with the same
-signature, and results never depend on the number of workers.
+whose payload (the scenario and how to vary it) is sent once per worker and whose item is small, run by the
+engine's generic `executors.map_tasks`; results never depend on the number of workers.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
-import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -358,68 +355,18 @@ def by_point(results: Sequence[np.ndarray], n_points: int, replications_n: int) 
     return np.array(results, dtype=float).reshape(n_points, replications_n, -1)
 
 
-# ---- parallel map (to be replaced by executors.map_tasks) -----------------------------------------------------
+# ---- parallel map --------------------------------------------------------------------------------------------
 Progress = Callable[[int, int], None]
-_PAYLOAD: Any = None
-_FN: Any = None
-
-
-def _init(fn: Callable, payload: Any) -> None:
-    global _PAYLOAD, _FN
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _FN, _PAYLOAD = fn, payload
-
-
-def _call(index: int, item: Any) -> tuple[int, Any]:
-    return index, _FN(_PAYLOAD, item)
 
 
 def map_tasks(fn: Callable[[Any, Any], Any], payload: Any, items: Sequence[Any], *, workers: int | None = None,
               executor: str = "local", scheduler: str | None = None, progress: Progress | None = None) -> list:
-    """[fn(payload, item) for item in items], in item order, on `workers` processes (payload sent once to each).
+    """[fn(payload, item) for item in items] in item order, on the engine's executor stack (executors.map_tasks):
+    the payload is sent once to each worker, and results do not depend on the workers."""
+    from .executors import map_tasks as run
 
-    The same signature as the engine's generic executors.map_tasks, which replaces this function when it lands.
-    `fn` must be a module-level function. workers=1 runs here, without a pool.
-    """
-    from .executors import default_workers, gather, open_dask, process_context
-
-    items = list(items)
-    workers = workers or default_workers()
-    if executor == "dask":
-        distributed, client, cluster = open_dask(workers, scheduler)
-        try:
-            data = client.scatter(payload, broadcast=True)
-            futures = [client.submit(fn, data, item, pure=False) for item in items]
-            index = {f.key: i for i, f in enumerate(futures)}
-            out: list[Any] = [None] * len(items)
-            for done, fut in enumerate(distributed.as_completed(futures), start=1):
-                out[index[fut.key]] = fut.result()
-                if progress is not None:
-                    progress(done, len(items))
-            return out
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    if workers == 1 or len(items) <= 1:
-        out = []
-        for done, item in enumerate(items, start=1):
-            out.append(fn(payload, item))
-            if progress is not None:
-                progress(done, len(items))
-        return out
-    out = [None] * len(items)
-    ctx = process_context(["svsim.experiment.variants", "svsim.model"])
-    with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=ctx, initializer=_init,
-                             initargs=(fn, payload)) as pool:
-        futures = [pool.submit(_call, i, item) for i, item in enumerate(items)]
-        try:
-            for i, value in gather(futures, progress):
-                out[i] = value
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return out
+    return run(fn, payload, items, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
+               preload=["svsim.experiment.variants", "svsim.model"])
 
 
 def run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], replications_n: int, *,

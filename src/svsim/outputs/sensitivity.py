@@ -183,13 +183,14 @@ def solve_text(result: Any) -> str:
     runs = f"{len(result.trials)} values tried, {result.runs} runs ({result.replications} replications each, " \
            f"seed {result.seed})."
     if result.status == "found":
-        t = min(result.trials, key=lambda t: abs(t.value - result.value))
+        t = next(t for t in result.trials if t.value == result.value)
         return "\n".join([
             head,
             f"Answer: {lever.label} = {result.value:.4g} (95% interval {result.ci_low:.4g} to {result.ci_high:.4g}, "
             f"from the replications' spread).",
-            f"  There: {_what(result)} deficit £{t.quantile_gbp_m:.1f}m, median £{t.median_gbp_m:.1f}m, "
-            f"P(within profile) {t.p_within_profile:.0%}.",
+            f"  There: {_what(result)} deficit £{t.quantile_gbp_m:.1f}m"
+            + ("" if result.probability == 0.5 else f", median £{t.median_gbp_m:.1f}m")
+            + f", P(within profile) {t.p_within_profile:.0%}.",
             runs,
         ])
     b = result.best
