@@ -184,9 +184,12 @@ SAVING = "saving (+ = lower deficit)"
 def differences_text(table: pd.DataFrame, base_label: str, replications: int,
                      titles: dict[str, str] | None = None) -> str:
     """Per compared scenario: each scenario's median accumulated deficit by year, and the saving against the first
-    scenario (+ = lower deficit) with its paired 95% interval."""
+    scenario (+ = lower deficit) with its paired 95% interval; beside it the saving on the deficit including the
+    backlog commitment (finance/waiting.py), so that delay never reads as a saving without its deferred cost."""
     blocks = []
     acc = table[table["measure"] == "accumulated_deficit_gbp_m"]
+    incl = table[table["measure"] == "accumulated_deficit_incl_backlog_gbp_m"]
+    incl_saving = {(r.other, r.financial_year): r.saving_gbp_m for r in incl.itertuples()}
     for other, rows in acc.groupby("other", sort=False):
         w = max(12, len(base_label) + 2, len(str(other)) + 2)
         lines = [
@@ -195,11 +198,12 @@ def differences_text(table: pd.DataFrame, base_label: str, replications: int,
             f"Accumulated DSG deficit at 31 March, £m: each scenario's median of {replications} replications; the "
             f"{SAVING} is {base_label} minus {other}, averaged over replications that share their random numbers, "
             "with its 95% interval",
-            f"{'Year':<9}{base_label:>{w}}{other:>{w}}{'Saving':>10}   {'95% interval':<20}",
+            f"{'Year':<9}{base_label:>{w}}{other:>{w}}{'Saving':>10}   {'95% interval':<20}{'incl. backlog':>14}",
         ]
         for row in rows.itertuples():
             lines.append(f"{row.financial_year:<9}{row.base_median:{w}.1f}{row.other_median:{w}.1f}"
-                         f"{_signed(row.saving_gbp_m, 10)}   {_ci(row.saving_ci_low, row.saving_ci_high):<20}")
+                         f"{_signed(row.saving_gbp_m, 10)}   {_ci(row.saving_ci_low, row.saving_ci_high):<20}"
+                         f"{_signed(incl_saving.get((other, row.financial_year), float('nan')), 14)}")
         last = rows.iloc[-1]
         if last.saving_ci_low > 0:
             verdict = f"{other} lowers the deficit by £{last.saving_gbp_m:.1f}m by {last.financial_year}."
@@ -209,6 +213,8 @@ def differences_text(table: pd.DataFrame, base_label: str, replications: int,
             verdict = (f"By {last.financial_year} the difference cannot be told from zero with {replications} "
                        "replications (the interval includes 0).")
         lines.append(verdict)
+        lines.append("incl. backlog: the saving on the deficit with each year's backlog commitment added (the "
+                     "full-year cost of the plans and places the queue at 31 March will turn into)")
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)
 
@@ -297,7 +303,8 @@ def compare_folder_name(labels: Sequence[str]) -> str:
 
 def _scenario_record(s: Scenario) -> dict[str, Any]:
     return {"name": s.name, "title": s.title, "files": [{"path": p, "sha256": h} for p, h in s.files],
-            "fingerprint": s.fingerprint, "interventions": [iv.name for iv in s.interventions]}
+            "fingerprint": s.fingerprint, "interventions": [iv.name for iv in s.interventions],
+            "warnings": list(s.warnings)}
 
 
 def plan_all(base: Scenario, others: Sequence[Scenario], labels: Sequence[str]) -> dict[str, AttributionPlan | str]:
@@ -343,6 +350,7 @@ def execute_compare(
         "workers": workers,
         "executor": executor,
         "scheduler": scheduler,
+        "warnings": [str(w) for s in (base, *others) for w in s.warnings],
         "confidence_level": LEVEL,
         "intervals": "paired t over replications (same seed and replication index); unpaired: Welch",
     }

@@ -17,6 +17,7 @@ from ..experiment.precision import DEFAULT_MAX, DEFAULT_START, PrecisionOutcome,
 from ..experiment.replications import Replicate, ReplicationResult
 from ..experiment.uncertainty import summarise_draws
 from ..scenario import Scenario
+from .flows import dfe_tables
 from .run_folder import RunFolder, run_name
 from .tables import (
     DEFAULT_QUANTILES,
@@ -71,6 +72,7 @@ def build_tables(
         "monthly": with_capacity(monthly_table(results), scenario),
         "assumptions": assumptions_table(scenario),
         "replications": replications_table(results),
+        **dfe_tables(results),  # flows.csv and census_dfe.csv (svsim.outputs.flows)
     }
 
 
@@ -208,6 +210,7 @@ def execute_run(
             "fingerprint": scenario.fingerprint,
             "overrides": list(overrides),
             "interventions": [iv.name for iv in scenario.interventions],
+            "warnings": [str(w) for w in scenario.warnings],
         },
         "seed": seed,
         "replications": replications,

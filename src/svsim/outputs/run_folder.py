@@ -5,11 +5,17 @@ complete; the final name is claimed with `mkdir` (which fails if it exists), so 
 and a clash adds `-2`, `-3`, ... On an error or Ctrl-C the partial files are deleted and the folder is kept, renamed
 `<name>.failed`, holding only `manifest.json` with the status and the traceback: the failure is recorded, not lost,
 and nothing half-written looks like a run.
+
+When even that record cannot be written (a full disk, a folder made read-only mid-run) the temporary folder is
+removed, so nothing is stranded; the exception carries `svsim_record` (the .failed folder, or None) so that the
+command can say where the record is without pointing at a folder that does not exist.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import platform
@@ -17,7 +23,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -27,6 +32,15 @@ from typing import Any
 from .. import __version__
 
 MANIFEST = "manifest.json"
+MAX_NAME_CHARS = 120
+"""A run folder's name stays far below the 255 bytes file systems allow (the timestamp and suffixes come on top)."""
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", errno.ENOSPC),
+                 errno.EIO, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.EFBIG}
+"""Errors of writing the results (not of the simulation)."""
+
+
+class OutputError(OSError):
+    """The results cannot be written where asked: one line for the user, no traceback."""
 
 
 def git_commit(where: Path | None = None) -> dict[str, Any] | None:
@@ -43,8 +57,29 @@ def git_commit(where: Path | None = None) -> dict[str, Any] | None:
 
 
 def safe_name(name: str) -> str:
-    """A folder-safe form of a scenario name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "run"
+    """A folder-safe form of a scenario name: letters, digits, '.', '_' and '-', never a path, at most
+    MAX_NAME_CHARS characters."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")[:MAX_NAME_CHARS].strip(".-") or "run"
+
+
+def check_parent(parent: Path) -> None:
+    """Raise OutputError unless run folders can be created in `parent` (created if missing). Called before a run,
+    so an unusable --out is refused before any replication."""
+    parent = Path(parent)
+    try:
+        if parent.exists() and not parent.is_dir():
+            raise OutputError(errno.ENOTDIR, f"--out {parent} is a file, not a folder")
+        parent.mkdir(parents=True, exist_ok=True)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(exc.errno or errno.EIO, f"cannot create the output folder {parent}: "
+                          f"{exc.strerror or exc}") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY) if hasattr(os, "statvfs") else False
+        why = "a read-only file system" if read_only else "permission denied"
+        raise OutputError(errno.EROFS if read_only else errno.EACCES,
+                          f"cannot write in the output folder {parent}: {why}")
 
 
 def run_name(scenario_name: str, when: dt.datetime | None = None) -> str:
@@ -84,15 +119,19 @@ class RunFolder:
         self._began = 0.0
 
     def __enter__(self) -> RunFolder:
-        self.parent.mkdir(parents=True, exist_ok=True)
-        self.path.mkdir()
-        self._began = time.perf_counter()
-        self.manifest.setdefault("svsim_version", __version__)
-        self.manifest.setdefault("git", git_commit())
-        self.manifest.setdefault("python", platform.python_version())
-        self.manifest["started"] = _now()
-        self.manifest["status"] = "running"
-        self._write_manifest()
+        check_parent(self.parent)
+        try:
+            self.path.mkdir()
+            self._began = time.perf_counter()
+            self.manifest.setdefault("svsim_version", __version__)
+            self.manifest.setdefault("git", git_commit())
+            self.manifest.setdefault("python", platform.python_version())
+            self.manifest["started"] = _now()
+            self.manifest["status"] = "running"
+            self._write_manifest()
+        except OSError as exc:
+            self._discard()
+            raise OutputError(exc.errno or errno.EIO, f"cannot write in {self.parent}: {exc.strerror or exc}") from None
         return self
 
     def __exit__(
@@ -101,31 +140,61 @@ class RunFolder:
         self.manifest["finished"] = _now()
         self.manifest["runtime_s"] = round(time.perf_counter() - self._began, 3)
         if exc is None:
-            self.manifest["status"] = "ok"
-            self.manifest["files"] = sorted(p.name for p in self.path.iterdir() if p.name != MANIFEST) + [MANIFEST]
-            self._write_manifest()
-            final = _claim(self.parent, self.name)
+            try:
+                self._finish()
+                return False
+            except OSError as failure:  # e.g. the disk filled at the last write: record it as a failed run
+                exc_type, exc, tb = type(failure), failure, failure.__traceback__
+                self._record_failure(exc_type, exc, tb)
+                raise OutputError(failure.errno or errno.EIO, f"could not finish the run folder: "
+                                  f"{failure.strerror or failure}") from failure
+        self._record_failure(exc_type, exc, tb)
+        return False
+
+    def _finish(self) -> None:
+        self.manifest["status"] = "ok"
+        self.manifest["files"] = sorted(p.name for p in self.path.iterdir() if p.name != MANIFEST) + [MANIFEST]
+        self._write_manifest()
+        final = _claim(self.parent, self.name)
+        try:
             os.replace(self.path, final)  # over the empty folder just claimed: atomic on POSIX
-            self.final_path = final
-            return False
+        except OSError:
+            _remove_quietly(final)
+            raise
+        self.final_path = final
+
+    def _record_failure(self, exc_type: type[BaseException] | None, exc: BaseException,
+                        tb: TracebackType | None) -> None:
+        """Delete the partial files, keep a `.failed` folder with the manifest; or, if that fails, nothing at all."""
         if isinstance(exc, KeyboardInterrupt):
+            from ..signals import describe
+
             self.manifest["status"] = "interrupted"
+            self.manifest["stopped_by"] = describe(exc)
         else:
             self.manifest["status"] = f"error: {type(exc).__name__}: {exc}"
         self.manifest["traceback"] = "".join(traceback.format_exception(exc_type, exc, tb))
+        final: Path | None = None
         try:
             for p in self.path.iterdir():
                 if p.is_dir() and not p.is_symlink():
                     shutil.rmtree(p)
-                else:
+                elif p.name != MANIFEST:
                     p.unlink()
             self._write_manifest()
             final = _claim(self.parent, f"{self.name}.failed")
             os.replace(self.path, final)
             self.final_path = final
         except OSError as cleanup:  # never hide the original error behind a cleanup problem
-            print(f"svsim: could not record the failed run in {self.path}: {cleanup}", file=sys.stderr)
-        return False
+            if final is not None and self.final_path is None:
+                _remove_quietly(final)
+            self._discard()
+            self.manifest["record_error"] = str(cleanup)
+        with contextlib.suppress(AttributeError):  # an exception type with __slots__ cannot carry it
+            exc.svsim_record = self.final_path  # type: ignore[attr-defined] - read by the CLI's message
+
+    def _discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def _write_manifest(self) -> None:
         text = json.dumps(self.manifest, indent=2, default=str)
@@ -134,8 +203,14 @@ class RunFolder:
         os.replace(tmp, self.path / MANIFEST)
 
 
+def _remove_quietly(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-__all__ = ["MANIFEST", "RunFolder", "git_commit", "run_name", "safe_name"]
+__all__ = ["MANIFEST", "OUTPUT_ERRNOS", "OutputError", "RunFolder", "check_parent", "git_commit", "run_name",
+           "safe_name"]

@@ -35,6 +35,9 @@ DEFICIT_COLUMNS = (
     "variance_pct",
     "rag",
     "rag_could_be",
+    "accumulated_deficit_incl_backlog_gbp_m",
+    "backlog_commitment_gbp_m",
+    "children_waiting",
     "accumulated_deficit_net_of_dfe_gbp_m",
     "median_half_width_gbp_m",
     "outturn_accumulated_deficit_gbp_m",
@@ -50,6 +53,7 @@ DEFICIT_COLUMNS = (
     "dfe_contribution_gbp_m",
     "placement_spend_gbp_m",
     "other_lines_gbp_m",
+    "waiting_spend_gbp_m",
     "hnb_allocation_gbp_m",
     "schools_block_transfer_gbp_m",
 )
@@ -178,8 +182,13 @@ def deficit_table(
             "dfe_contribution_gbp_m": mean("dfe_contribution_gbp_m"),
             "placement_spend_gbp_m": mean("placement_spend_gbp_m"),
             "other_lines_gbp_m": mean("other_lines_gbp_m"),
+            "waiting_spend_gbp_m": mean("waiting_spend_gbp_m"),
             "hnb_allocation_gbp_m": mean("hnb_allocation_gbp_m"),
             "schools_block_transfer_gbp_m": mean("schools_block_transfer_gbp_m"),
+            "accumulated_deficit_incl_backlog_gbp_m": _median([m.accumulated_deficit_incl_backlog_gbp_m
+                                                                for m in money]),
+            "backlog_commitment_gbp_m": _median([m.backlog_commitment_gbp_m for m in money]),
+            "children_waiting": _median([m.children_waiting for m in money]),
         }
         opening = row["accumulated_deficit_gbp_m_mean"]
         rows.append(row)
@@ -296,7 +305,8 @@ def spend_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.
 MONEY_MEASURES = (
     "placement_spend_gbp_m", "other_lines_gbp_m", "hnb_spend_gbp_m", "hnb_income_gbp_m", "in_year_deficit_gbp_m",
     "other_blocks_in_year_gbp_m", "council_contribution_gbp_m", "dfe_contribution_gbp_m", "accumulated_deficit_gbp_m",
-    "accumulated_deficit_net_of_dfe_gbp_m",
+    "accumulated_deficit_net_of_dfe_gbp_m", "waiting_spend_gbp_m", "children_waiting", "backlog_commitment_gbp_m",
+    "accumulated_deficit_incl_backlog_gbp_m",
 )
 
 

@@ -7,14 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
+from . import checks
 from .errors import Problem, ScenarioError
 from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
+from .overrides import apply_arithmetic, override_tree, override_warnings, parse_overrides
 from .schema import SCHEMA
 from .spec import check_value
 from .targets import parse_targets, parse_uncertainty
-from .tree import Leaf, load_tree, merge, override_tree
+from .tree import Leaf, load_tree, merge
+from .units import plausibility
 from .validate import Resolver, Where, schema_leaves
+from .warnings import clipped_uncertainty, unusual_for_size
 from .yamlio import Located
 
 
@@ -22,10 +26,17 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load and validate a scenario file; raise ScenarioError listing every problem found."""
     path = Path(path)
     tree, files = load_tree(path)
-    if overrides:
-        tree = merge(tree, override_tree(list(overrides)))
     shown = str(path)
+    sets = parse_overrides(list(overrides))
+    original = tree
+    if sets:
+        extra = override_tree(sets)
+        if "extends" in extra:
+            raise ScenarioError([Problem("--set", "extends", "--set cannot change 'extends' (the file a scenario "
+                                         "extends is read before any --set): write a scenario file that extends it")])
+        tree = merge(tree, extra)
     top = Where(shown, None)
+    locate = _locator(tree, shown)
     if "remove_interventions" in tree:
         raise ScenarioError([Problem(shown, "remove_interventions", "only a scenario that 'extends' another can "
                                      "remove interventions", tree.line_of("remove_interventions"))])
@@ -50,6 +61,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         problems.append(Problem(shown, "start_state.census_date",
                                 f"the census date {census_date} must be on or before horizon.start {start}",
                                 _line(tree, "start_state")))
+    if not problems:
+        problems.extend(checks.horizon_problems(start, end, census_date, locate))
     if problems:
         raise ScenarioError(problems)
 
@@ -58,6 +71,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     r = Resolver(window)
     r.specs.update(schema_leaves(SCHEMA))  # every known path, so a bad value is not also reported as unknown
     r.node(SCHEMA, tree, "", top)
+    if any(o.on_resolved for o in sets) and not r.problems:
+        _apply_arithmetic(r, sets)
     customs = r.customs
     targets, p = parse_targets(*customs.get("targets", (None, top)), (start, end))
     r.problems.extend(p)
@@ -68,11 +83,24 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     r.problems.extend(p)
     if not r.problems:
         _check_after_interventions(r, interventions)
+    if "name" in r.params:
+        r.problems.extend(checks.name_problems(r.params["name"].first, locate))
+    if not r.problems:  # checks across fields, once each field is right (else they add noise)
+        r.problems.extend(checks.start_state_problems(r.params, locate))
+        r.problems.extend(checks.demand_problems(r.params, locate))
     if r.problems:
         raise ScenarioError(r.problems)
+    warnings = [*r.warnings, *clipped_uncertainty(uncertainty, r.params, r.specs, locate),
+                *unusual_for_size(r.params, locate)]
 
     meta = r.params
     text = lambda key: meta[key].first  # noqa: E731
+    if sets:  # what the --set values would have been without them, for the warnings
+        before = Resolver(window)
+        before.node(SCHEMA, original, "", top)
+        warnings += [Problem("--set", given, message)
+                     for given, message in override_warnings(sets, before.params, r.params, interventions,
+                                                             census_date, meta["horizon.last_observed"].first)]
     return Scenario(
         name=text("name"), title=text("title"), council=text("council"), description=text("description"),
         files=tuple((_display(f), _sha256(f)) for f in files),
@@ -80,7 +108,17 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         base_params=MappingProxyType(dict(r.params)), specs=MappingProxyType(dict(r.specs)),
         targets=targets, interventions=tuple(interventions), uncertainty=tuple(uncertainty),
         sources=MappingProxyType(dict(r.sources)), units=MappingProxyType(dict(r.units)),
+        warnings=tuple(warnings),
     )
+
+
+def _apply_arithmetic(r: Resolver, sets: list) -> None:
+    """`PATH*=X` / `PATH+=X` on the resolved values, then shares re-checked."""
+    changed, problems = apply_arithmetic(r.params, r.specs, r.sources, sets)
+    r.problems.extend(problems)
+    for group, (spec, _where) in r.groups.items():
+        if spec.total and any(p.startswith(group + ".") for p in changed):
+            r.check_total(spec, group, Where("--set", None), because=" after --set")
 
 
 def _check_after_interventions(r: Resolver, interventions: list) -> None:
@@ -90,20 +128,21 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
     after = apply_interventions(r.params, r.specs, interventions)
     touched: dict[str, list[str]] = {}
     for iv in interventions:
-        for c in iv.changes:
-            touched.setdefault(c.path, []).append(iv.name)
+        for path in iv.paths:
+            touched.setdefault(path, []).append(iv.name)
     by_name = {iv.name: iv for iv in interventions}
     for path, names in touched.items():
         spec = r.specs[path]
         for d, v in zip(after[path].dates, after[path].values, strict=True):
             _, expected = check_value(spec.kind, v, spec.choices)
-            if expected:
+            why = f"expected {expected}" if expected else plausibility(spec, v)[0]
+            if why:
                 # Blame the last intervention in force on that date (the one whose change produced the value).
                 culprit = [n for n in names if by_name[n].start <= d < by_name[n].until] or names
                 iv = by_name[culprit[-1]]
                 shown = f"{v:.6g}" if isinstance(v, float) else repr(v)
                 r.problems.append(Problem(iv.file, f"interventions[{iv.name}]",
-                                          f"makes {path} {shown} on {d.isoformat()}: expected {expected}", iv.line))
+                                          f"makes {path} {shown} on {d.isoformat()}: {why}", iv.line))
                 break
     before = r.params
     r.params = dict(after)
@@ -115,6 +154,22 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
             r.check_total(spec, group, Where(iv.file, iv.line),
                           because=f" after intervention {', '.join(sorted(names))}")
     r.params = before
+
+
+def _locator(tree: Located, shown: str) -> checks.Locate:
+    """path -> (file, line) of the deepest key of `path` written in the merged tree."""
+    def locate(path: str) -> tuple[str, int | None]:
+        node: object = tree
+        file, line = shown, None
+        for part in path.split("."):
+            key = int(part) if part.isdigit() else part
+            if not isinstance(node, Located) or key not in node:
+                break
+            file, line = node.file_of(key) or file, node.line_of(key)
+            node = node[key]
+            node = node if isinstance(node, Located) else getattr(node, "value", None)
+        return file, line
+    return locate
 
 
 def _where(node: Located, key: str, fallback: Where) -> Where:

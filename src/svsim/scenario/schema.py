@@ -30,6 +30,17 @@ from .spec import (
     prob,
 )
 
+_WEEKS = {"limits": (0, 520), "usual": (0, 104)}
+"""Durations in weeks: ten years is impossible, over two years unusual."""
+_CV = {"limits": (0, 10), "usual": (0, 3)}
+
+
+
+def _plans(doc: str) -> Param:
+    """A start-state count of children: whole numbers (the simulation follows each child)."""
+    return Param(INTEGER, doc, dated=False)
+
+
 _moves_doc = "probability of moving from one setting (outer key) to another (inner key); the rest stay"
 
 
@@ -47,14 +58,22 @@ SCHEMA = Section(
             {
                 "start": Param(DATE, "first day reported (start of the first financial year)", dated=False),
                 "end": Param(DATE, "last day simulated (end of the last financial year)", dated=False),
+                "last_observed": Param(
+                    DATE,
+                    "last day of the data the scenario is fitted to: uncertainty draws apply to dated values from the "
+                    "next day on, never to the history (default: 31 December of the year holding horizon.start, "
+                    "the end of the last complete calendar year of data)",
+                    None,
+                    dated=False,
+                ),
             },
             "the period reported; the simulation starts earlier, at start_state.census_date (the lead-in)",
         ),
         "start_state": Section(
             {
                 "census_date": Param(DATE, "date of the census the simulation starts from", dated=False),
-                "caseload_by_age_band": ByKey(AGE_BANDS, count("EHC plans", dated=False), complete=True),
-                "caseload_by_setting": ByKey(SETTINGS, count("EHC plans", dated=False), complete=True),
+                "caseload_by_age_band": ByKey(AGE_BANDS, _plans("EHC plans"), complete=True),
+                "caseload_by_setting": ByKey(SETTINGS, _plans("EHC plans"), complete=True),
                 "caseload_prior": ByKey(
                     AGE_BANDS,
                     ByKey(SETTINGS, Param(WEIGHT, "prior weight", 0.0, dated=False)),
@@ -66,14 +85,15 @@ SCHEMA = Section(
                     "spreads each age band over its single years of age",
                     complete=True,
                 ),
-                "open_requests": count("requests awaiting a decision to assess", dated=False),
-                "open_assessments": count("assessments under way or waiting for an officer", dated=False),
+                "open_requests": _plans("requests awaiting a decision to assess"),
+                "open_assessments": _plans("assessments under way or waiting for an officer"),
                 "reviews_overdue_share": prob("share of plans whose annual review is already overdue", dated=False),
             },
             "the caseload and pipeline on the census date",
         ),
         "population": Section(
-            {"age_0_18": count("resident population aged 0 to 18 (ONS mid-year estimate)", unit="people")},
+            {"age_0_18": count("resident population aged 0 to 18 (ONS mid-year estimate)", unit="people",
+                               usual=(1_000, 1_000_000))},  # English councils: ~500 (Scilly) to ~360,000 (Kent)
         ),
         "demand": Section(
             {
@@ -81,14 +101,15 @@ SCHEMA = Section(
                     RATE,
                     "first requests for an EHC needs assessment a year per 10,000 residents aged 0-18 (repeat "
                     "requests after a refusal come from decision.rerequest_probability)",
-                    unit="per 10k a year",
+                    unit="per 10k a year", limits=(0, 2_000), usual=(10, 500),
                 ),
                 "request_age_shares": ByKey(
                     AGES, prob("share of requests for children of this academic age", 0.0), total="one"
                 ),
                 "seasonality": ByKey(
                     MONTHS,
-                    Param(WEIGHT, "relative request rate in this month (normalised to average 1)", 1.0),
+                    Param(WEIGHT, "relative request rate in this month (normalised to average 1)", 1.0,
+                          limits=(0, 12), usual=(0.1, 3)),
                     "monthly pattern of requests",
                 ),
             },
@@ -96,26 +117,32 @@ SCHEMA = Section(
         ),
         "decision": Section(
             {
-                "weeks_to_decide": Param(DURATION, "mean weeks from request to decision whether to assess", 6.0),
-                "weeks_to_decide_cv": Param(WEIGHT, "coefficient of variation of that time (0 = fixed)", 0.0),
+                "weeks_to_decide": Param(DURATION, "mean weeks from request to decision whether to assess", 6.0,
+                                         unit="weeks", **_WEEKS),
+                "weeks_to_decide_cv": Param(WEIGHT, "coefficient of variation of that time (0 = fixed)", 0.0, **_CV),
                 "refusal_probability": ByKey(AGE_BANDS, prob("probability a request is refused"), complete=True),
                 "appeal_probability": prob("probability a refusal is appealed", 0.0),
                 "appeal_success_probability": prob("probability an appeal leads to assessment", 0.0),
-                "weeks_to_appeal_outcome": Param(DURATION, "weeks from refusal to appeal outcome", 26.0),
+                "weeks_to_appeal_outcome": Param(DURATION, "weeks from refusal to appeal outcome", 26.0, unit="weeks",
+                                                 **_WEEKS),
                 "rerequest_probability": prob("probability a refused family requests again later", 0.0),
-                "weeks_to_rerequest": Param(DURATION, "mean weeks from refusal to a new request", 26.0),
+                "weeks_to_rerequest": Param(DURATION, "mean weeks from refusal to a new request", 26.0, unit="weeks",
+                                            **_WEEKS),
             },
             "the decision whether to assess",
         ),
         "assessment": Section(
             {
-                "officers_fte": count("EHC case officer posts (establishment, full-time equivalent)"),
+                "officers_fte": count("EHC case officer posts (establishment, full-time equivalent)",
+                                      limits=(0, 10_000), usual=(0, 1_000)),
                 "vacancy_rate": prob("share of those posts vacant", 0.0),
                 "assessments_per_officer": Param(
-                    RATE, "assessments a filled post works on at once (capacity = filled posts x this)"
+                    RATE, "assessments a filled post works on at once (capacity = filled posts x this)",
+                    limits=(0, 1_000), usual=(1, 100),
                 ),
-                "weeks_to_assess": Param(DURATION, "mean weeks of work on an assessment once an officer takes it"),
-                "weeks_to_assess_cv": Param(WEIGHT, "coefficient of variation of that time (0 = fixed)", 0.5),
+                "weeks_to_assess": Param(DURATION, "mean weeks of work on an assessment once an officer takes it",
+                                         unit="weeks", **_WEEKS),
+                "weeks_to_assess_cv": Param(WEIGHT, "coefficient of variation of that time (0 = fixed)", 0.5, **_CV),
                 "not_issue_probability": ByKey(
                     AGE_BANDS, prob("probability an assessment ends without a plan"), complete=True
                 ),
@@ -144,7 +171,8 @@ SCHEMA = Section(
         "annual_review": Section(
             {
                 "interval_months": ByKey(
-                    AGE_BANDS, Param(DURATION, "months between reviews", 12.0, unit="months"),
+                    AGE_BANDS, Param(DURATION, "months between reviews", 12.0, unit="months", limits=(1, 120),
+                                     usual=(3, 24), zero_ok=False),
                 ),
                 "reviews_per_month": Param(CAPACITY, "annual reviews the service can complete a month", "unlimited"),
                 "cease_probability": ByKey(AGE_BANDS, prob("probability a review ceases the plan"), complete=True),
@@ -154,9 +182,11 @@ SCHEMA = Section(
         ),
         "transitions": Section(
             {
-                "move_away_rate_per_year": Param(RATE, "plans transferred out of the area a year, per plan", 0.0),
-                "plan_end_age": Param(INTEGER, "plans end in the September after the child reaches this academic age",
-                                      25, dated=False),
+                "move_away_rate_per_year": Param(RATE, "plans transferred out of the area a year, per plan", 0.0,
+                                                 limits=(0, 1), usual=(0, 0.2)),
+                "plan_end_age": Param(INTEGER, "plans end in the September after the child reaches this academic age "
+                                      "(by law plans may run to 25; an earlier end is a what-if)",
+                                      25, dated=False, limits=(16, 25), usual=(19, 25), zero_ok=False),
                 "phase_transfer": ByKey(
                     tuple(PHASE_TRANSFERS),
                     Section(
@@ -177,20 +207,25 @@ SCHEMA = Section(
                 ),
                 "unit_cost_gbp_per_year": ByKey(
                     tuple(s for s in SETTINGS if s != "mainstream"),
-                    Param(MONEY, "High Needs cost per plan per year in this setting (price-base prices)", unit="GBP"),
+                    Param(MONEY, "High Needs cost per plan per year in this setting (price-base prices)", unit="gbp",
+                          limits=(100, 1_000_000), usual=(1_000, 400_000)),
                     complete=True,
                 ),
-                "age_band_cost_factor": ByKey(AGE_BANDS, Param(WEIGHT, "multiplier on unit costs", 1.0)),
+                "age_band_cost_factor": ByKey(AGE_BANDS, Param(WEIGHT, "multiplier on unit costs", 1.0, limits=(0, 20),
+                                                               usual=(0.2, 5))),
                 "uplift": ByKey(
                     SETTINGS,
-                    Param(UPLIFT, "annual price uplift applied each 1 April (the value in force then)", 0.0),
+                    Param(UPLIFT, "annual price uplift applied each 1 April (the value in force then)", 0.0,
+                          limits=(-0.5, 1.0), usual=(-0.05, 0.15)),
                     "yearly price uplifts by setting",
                 ),
                 "mainstream": Section(
                     {
-                        "support_cost_gbp_mean": Param(MONEY, "mean yearly cost of additional support per plan"),
-                        "support_cost_cv": Param(WEIGHT, "spread of that cost between pupils (lognormal cv)"),
-                        "threshold_gbp": Param(MONEY, "cost a school meets from its notional SEN budget", 6000.0),
+                        "support_cost_gbp_mean": Param(MONEY, "mean yearly cost of additional support per plan",
+                                                       unit="gbp", limits=(100, 200_000), usual=(1_000, 60_000)),
+                        "support_cost_cv": Param(WEIGHT, "spread of that cost between pupils (lognormal cv)", **_CV),
+                        "threshold_gbp": Param(MONEY, "cost a school meets from its notional SEN budget", 6000.0,
+                                               unit="gbp", limits=(100, 100_000), usual=(1_000, 20_000)),
                         "below_threshold_share_paid": prob(
                             "share of the cost below the threshold the High Needs Block pays anyway", 0.0
                         ),
@@ -198,8 +233,33 @@ SCHEMA = Section(
                     "mainstream top-up: the HNB pays the support cost above the threshold",
                 ),
                 "nhs_share": ByKey(SETTINGS, prob("share of placement cost met by NHS joint funding", 0.0)),
+                "waiting": Section(
+                    {
+                        "decision_gbp_per_year": Param(
+                            MONEY, "HNB cost per child a year while a request awaits the decision to assess "
+                            "(interim support, tuition for children out of school)", 0.0, unit="GBP",
+                        ),
+                        "assessment_gbp_per_year": Param(
+                            MONEY, "HNB cost per child a year while an assessment waits for an officer or is "
+                            "under way", 0.0, unit="GBP",
+                        ),
+                        "place_gbp_per_year": Param(
+                            MONEY, "HNB cost per child a year while a child with a plan waits for a place (tuition "
+                            "or a package while a place is found), on top of the neet_awaiting unit cost", 0.0,
+                            unit="GBP",
+                        ),
+                        "appeal_gbp": Param(
+                            MONEY, "HNB cost of one appeal to the tribunal (mediation, legal and officer time)", 0.0,
+                            unit="GBP",
+                        ),
+                    },
+                    "the cost of waiting: children in a queue, priced per child-day from the monthly queue "
+                    "levels (price-base prices, uplifted like eotas), and appeals",
+                    optional=True,
+                ),
                 "other_lines_gbp_m": ByKey(
-                    None, Param(SIGNED_MONEY, "yearly amount (value in force on 1 April)", unit="GBP m"),
+                    None, Param(SIGNED_MONEY, "yearly amount (value in force on 1 April)", unit="gbp_m",
+                                 limits=(None, 2_000), usual=(None, 500)),
                     "other High Needs lines not driven by placements",
                 ),
             },
@@ -207,10 +267,13 @@ SCHEMA = Section(
         ),
         "income": Section(
             {
-                "hnb_allocation_gbp_m": Param(MONEY, "High Needs Block allocation for the financial year"),
-                "schools_block_transfer_gbp_m": Param(SIGNED_MONEY, "transfer from the Schools Block to HNB", 0.0),
+                "hnb_allocation_gbp_m": Param(MONEY, "High Needs Block allocation for the financial year", unit="gbp_m",
+                                              limits=(0.1, 5_000), usual=(1, 1_000)),
+                "schools_block_transfer_gbp_m": Param(SIGNED_MONEY, "transfer from the Schools Block to HNB", 0.0,
+                                                      unit="gbp_m", limits=(None, 500), usual=(None, 50)),
                 "other_blocks_in_year_gbp_m": Param(
-                    SIGNED_MONEY, "in-year position of the other DSG blocks (+ deficit, - surplus)", 0.0
+                    SIGNED_MONEY, "in-year position of the other DSG blocks (+ deficit, - surplus)", 0.0,
+                    unit="gbp_m", limits=(None, 1_000), usual=(None, 100),
                 ),
             },
             "money in (values in force on 1 April apply to the financial year)",
@@ -218,10 +281,13 @@ SCHEMA = Section(
         "deficit": Section(
             {
                 "opening_accumulated_gbp_m": Param(
-                    SIGNED_MONEY, "accumulated DSG deficit on the day before horizon.start", dated=False
+                    SIGNED_MONEY, "accumulated DSG deficit on the day before horizon.start", dated=False,
+                    unit="gbp_m", limits=(None, 5_000), usual=(None, 1_000),
                 ),
-                "council_contribution_gbp_m": Param(MONEY, "council's own contribution in the financial year", 0.0),
-                "dfe_contribution_gbp_m": Param(MONEY, "DfE Safety Valve instalment in the financial year", 0.0),
+                "council_contribution_gbp_m": Param(MONEY, "council's own contribution in the financial year", 0.0,
+                                                    unit="gbp_m", limits=(0, 2_000), usual=(0, 300)),
+                "dfe_contribution_gbp_m": Param(MONEY, "DfE Safety Valve instalment in the financial year", 0.0,
+                                                unit="gbp_m", limits=(0, 2_000), usual=(0, 300)),
             },
             "turning in-year positions into the accumulated deficit",
         ),
@@ -246,7 +312,8 @@ SCHEMA = Section(
     }
 )
 
-INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes")
+INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes",
+                     "rebalance")
 CHANGE_OPS = ("set", "multiply", "add")
 KPI_DIRECTIONS = ("higher", "lower")
 

@@ -128,6 +128,12 @@ class Param:
     unit: str = ""
     dated: bool = True
     choices: tuple[str, ...] = ()
+    limits: tuple[float | None, float | None] | None = None
+    """Possible values (inclusive; for signed money, of the size): outside them a value is refused as a slip."""
+    usual: tuple[float | None, float | None] | None = None
+    """Values usual for an English council: outside them a value is accepted with a warning."""
+    zero_ok: bool = True
+    """0 (none, switched off) is accepted whatever the limits."""
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,17 @@ from typing import Any
 from ..domain import AGE_BANDS, financial_year_of, parse_financial_year
 from .errors import Problem
 from .schema import DISTRIBUTIONS, KPIS, UNCERTAINTY_APPLY
-from .spec import NUMERIC_KINDS, Param, finite_number
+from .spec import NUMERIC_KINDS, SIGNED_MONEY, Param, finite_number
 from .tree import Leaf
+from .units import plausibility
 from .validate import Where, suggest
 from .yamlio import Located
 
 TARGET_KEYS = ("sv_profile_gbp_m", "ehcp_plan_by_age_band", "kpis", "actual_accumulated_deficit_gbp_m",
                "actual_in_year_hnb_gbp_m")
+PROFILE_SPEC = Param(SIGNED_MONEY, "accumulated deficit in the Safety Valve profile", unit="gbp_m",
+                     limits=(None, 5_000), usual=(None, 1_000))
+"""The profile (and outturns) are in £m: a size beyond any council's DSG is a unit slip."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,11 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
             path = f"targets.{key}.{year}"
             fy = fy_key(sv, year, path)
             value = _number(leaf)
+            too_big = plausibility(PROFILE_SPEC, value)[0] if value is not None else None
             if value is None:
                 bad(sv, year, path, f"expected an amount in £m, got {_shown(leaf)}")
+            elif too_big:
+                bad(sv, year, path, too_big)
             elif fy is not None:
                 out[fy] = value
                 if isinstance(leaf, Leaf) and leaf.source:

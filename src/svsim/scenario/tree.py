@@ -9,15 +9,42 @@ citation that no longer applies. Other mappings merge key by key.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ScenarioError
-from .yamlio import Located, parse_yaml, read_yaml
+from .yamlio import Located, read_yaml
 
 META_KEYS = ("source", "unit", "note")
 MAX_EXTENDS_DEPTH = 20
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+"""`extends` reads only scenario files, so that an error message never shows another kind of file's content."""
+EXTENDS_ROOT_ENV = "SVSIM_EXTENDS_ROOT"
+"""If set (e.g. on a shared server), every file a scenario extends must lie under this folder."""
+
+
+def _resolve(path: Path, shown: str, key: str = "", line: int | None = None) -> Path:
+    """path.resolve(), with a symlink loop or an unreadable name as a ScenarioError."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        why = "a symbolic link loop" if "loop" in str(exc).lower() or getattr(exc, "errno", 0) == 40 else str(exc)
+        raise ScenarioError([Problem(shown, key, f"cannot follow the path: {why}", line)]) from None
+
+
+def _extends_problem(parent_path: Path, written: str) -> str | None:
+    """Why `parent_path` may not be extended, or None."""
+    if parent_path.suffix.lower() not in SCENARIO_SUFFIXES:
+        return f"'{written}' is not a scenario file: extends reads only .yaml or .yml files"
+    root = os.environ.get(EXTENDS_ROOT_ENV)
+    if root:
+        try:
+            parent_path.relative_to(Path(root).resolve())
+        except ValueError:
+            return f"'{written}' is outside {root} ({EXTENDS_ROOT_ENV}): scenarios may extend only files under it"
+    return None
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,8 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
         replacement = own_by_name.get(_item_name(item))
         if replacement is not None:
             placed.add(id(replacement))
+            if isinstance(replacement, Located) and isinstance(item, Located) and "changes" not in replacement:
+                replacement = _patched(item, replacement)
         combined.append(item if replacement is None else replacement)
     combined += [i for i in own if id(i) not in placed]
 
@@ -126,6 +155,20 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
     return merged
 
 
+def _patched(inherited: Located, patch: Located) -> Located:
+    """An inherited intervention with only the keys a child gives changed (a child item without `changes:` patches
+    rather than replaces: e.g. `- {name: statutory-decisions, order: 1}`). Keeps its name, so `compare` can still
+    attribute savings to it."""
+    out = Located(inherited)
+    out.file, out.line = patch.file or inherited.file, patch.line
+    out.key_lines, out.key_files = dict(inherited.key_lines), dict(inherited.key_files)
+    for key, value in patch.items():
+        out[key] = value
+        out.key_lines[key] = patch.line_of(key)
+        out.key_files[key] = patch.file_of(key)
+    return out
+
+
 def _intervention_items(node: Any) -> list:
     if isinstance(node, Leaf) and isinstance(node.value, list):
         return list(node.value)
@@ -139,9 +182,9 @@ def _item_name(item: Any) -> str | None:
 
 def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[Path]]:
     """Read a scenario and everything it extends; return the merged tree and the files read (root first)."""
-    path = path.resolve() if _chain else path
     shown = str(path) if not _chain else _display(path)
-    resolved = path.resolve()
+    resolved = _resolve(path, shown)
+    path = resolved if _chain else path
     data = read_yaml(path, shown)
     if not isinstance(data, Located):
         raise ScenarioError([Problem(shown, "", "a scenario file must be a mapping of keys to values (got "
@@ -153,8 +196,8 @@ def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[
     if not isinstance(parent, Leaf) or not isinstance(parent.value, str) or not parent.value.strip():
         raise ScenarioError([Problem(shown, "extends", "expected the path of a scenario file",
                                      tree.line_of("extends"))])
-    parent_path = resolved.parent / parent.value
     line = tree.line_of("extends")
+    parent_path = _resolve(resolved.parent / parent.value, shown, "extends", line)
     try:
         exists, is_file = parent_path.exists(), parent_path.is_file()
     except (OSError, ValueError):  # a name the system cannot look up (too long, a NUL byte)
@@ -164,9 +207,12 @@ def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Located, list[
                                      f"(looked for {parent_path})", line)])
     if not is_file:
         raise ScenarioError([Problem(shown, "extends", f"'{parent.value}' is not a file ({parent_path})", line)])
+    refused = _extends_problem(parent_path, parent.value)
+    if refused:
+        raise ScenarioError([Problem(shown, "extends", refused, line)])
     chain = (*_chain, resolved)
-    if parent_path.resolve() in chain:
-        cycle = " -> ".join(_display(p) for p in (*chain, parent_path.resolve()))
+    if parent_path in chain:
+        cycle = " -> ".join(_display(p) for p in (*chain, parent_path))
         raise ScenarioError([Problem(shown, "extends", f"'extends' makes a cycle: {cycle}", line)])
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise ScenarioError([Problem(shown, "extends", f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} files",
@@ -180,38 +226,6 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def override_tree(assignments: list[str]) -> Located:
-    """Build a tree from command-line `PATH=VALUE` overrides (VALUE read as YAML)."""
-    problems: list[Problem] = []
-    root = Located()
-    root.file = "--set"
-    for text in assignments:
-        path, sep, raw = text.partition("=")
-        path = path.strip()
-        if not sep or not path:
-            problems.append(Problem("--set", text, "expected PATH=VALUE, e.g. assessment.vacancy_rate=0.1"))
-            continue
-        try:
-            value = parse_yaml(raw, f"--set {path}")
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            continue
-        node = root
-        keys = path.split(".")
-        for key in keys[:-1]:
-            key = _key(key)
-            child = node.get(key)
-            if not isinstance(child, Located):
-                child = Located()
-                child.file = "--set"
-                node[key] = child
-            node = child
-        node[_key(keys[-1])] = to_tree(value, "--set") if isinstance(value, Located) else Leaf(value, "--set", None)
-    if problems:
-        raise ScenarioError(problems)
-    return root
 
 
 def _key(text: str) -> Any:

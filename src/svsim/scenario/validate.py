@@ -15,6 +15,7 @@ from .dated import Series
 from .errors import Problem
 from .spec import CAPACITY, CHOICE, DATE, REQUIRED, TEXT, ByKey, Custom, Param, Section, check_value
 from .tree import Leaf
+from .units import convert, plausibility
 from .yamlio import Located
 
 SUM_TOLERANCE = 1e-6
@@ -47,6 +48,7 @@ class Resolver:
     def __init__(self, window: tuple[dt.date, dt.date] | None):
         self.window = window
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.params: dict[str, Series] = {}
         self.specs: dict[str, Param] = {}
         self.groups: dict[str, tuple[ByKey, Where]] = {}
@@ -56,6 +58,41 @@ class Resolver:
 
     def problem(self, where: Where, path: str, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(where.file, path, message, line if line is not None else where.line))
+
+    def warn(self, where: Where, path: str, message: str, line: int | None = None) -> None:
+        self.warnings.append(Problem(where.file, path, message, line if line is not None else where.line))
+
+    def plausible(self, spec: Param, value: Any, path: str, where: Where, line: int | None = None) -> bool:
+        """Refuse a number outside the parameter's possible range, warn outside its usual one."""
+        error, warning = plausibility(spec, value)
+        if error:
+            self.problem(where, path, error, line)
+            return False
+        if warning:
+            self.warn(where, path, warning, line)
+        return True
+
+    def in_unit(self, spec: Param, leaf: Leaf, path: str, where: Where) -> tuple[Any, bool]:
+        """The leaf's value converted from its `unit:` (if any) to the parameter's unit; (value, ok)."""
+        raw = leaf.value
+        if not leaf.unit:
+            return raw, True
+        if isinstance(raw, dict) and raw and all(isinstance(k, dt.date) for k in raw):
+            out = Located()
+            out.file, out.line = getattr(raw, "file", where.file), getattr(raw, "line", where.line)
+            for d, v in raw.items():
+                out[d], why = convert(v, leaf.unit, spec)
+                if why:
+                    self.problem(where, path, why)
+                    return raw, False
+                if isinstance(raw, Located):
+                    out.key_lines[d] = raw.line_of(d)
+            return out, True
+        converted, why = convert(raw, leaf.unit, spec)
+        if why:
+            self.problem(where, path, why)
+            return raw, False
+        return converted, True
 
     # ---- nodes -------------------------------------------------------------------------------------------
     def node(self, spec: Any, value: Any, path: str, where: Where) -> None:
@@ -162,7 +199,9 @@ class Resolver:
                                           f"({', '.join(map(str, list(value)[:6]))})")
             return
         assert isinstance(value, Leaf)
-        raw = value.value
+        raw, ok = self.in_unit(spec, value, path, where)
+        if not ok:
+            return
         if isinstance(raw, dict) and raw and all(isinstance(k, dt.date) for k in raw):
             if not spec.dated:
                 self.problem(where, path, f"expected {self.expected(spec)}; this parameter cannot change over time")
@@ -179,9 +218,12 @@ class Resolver:
                 if expected:
                     self.problem(where, f"{path} ({d.isoformat()})", f"expected {expected}, got {_kind_of(v)}", line)
                     continue
+                if not self.plausible(spec, clean, f"{path} ({d.isoformat()})", where, line):
+                    continue
                 pairs.append((d, clean))
             if len(pairs) == len(raw):
                 self.store(spec, Series.from_pairs(pairs), path, value)
+                self.back_filled(pairs, path, where, raw)
             return
         if isinstance(raw, dict | list):
             self.problem(where, path, f"expected {self.expected(spec)}, got {_kind_of(raw)}")
@@ -192,7 +234,21 @@ class Resolver:
             return
         if spec.kind == DATE and not spec.dated and path.startswith("interventions"):
             self.in_window(clean, path, where)
+        if not self.plausible(spec, clean, path, where):
+            return
         self.store(spec, Series.constant(clean), path, value)
+
+    def back_filled(self, pairs: list[tuple[dt.date, Any]], path: str, where: Where, raw: Any) -> None:
+        """Warn when dated values start after the simulation does: the first value then holds from the start."""
+        if self.window is None or not pairs:
+            return
+        first_date, first_value = min(pairs, key=lambda p: p[0])
+        if first_date > self.window[0]:
+            line = raw.line_of(first_date) if isinstance(raw, Located) else where.line
+            shown = f"{first_value:g}" if isinstance(first_value, float) else str(first_value)
+            self.warn(where, path, f"the first dated value is on {first_date.isoformat()}, after the simulation "
+                                   f"starts ({self.window[0].isoformat()}): {shown} also applies before it. Give a "
+                                   f"value dated {self.window[0].isoformat()} to say what holds until then", line)
 
     def expected(self, spec: Param) -> str:
         _, text = check_value(spec.kind, object(), spec.choices)
@@ -216,7 +272,7 @@ class Resolver:
             self.sources[path] = leaf.source
         unit = (leaf.unit if leaf is not None and leaf.unit else None) or spec.unit
         if unit:
-            self.units[path] = unit
+            self.units[path] = spec.unit or unit  # values are converted to the parameter's own unit
 
 
 def schema_leaves(spec: Any, path: str = "") -> dict[str, Param]:

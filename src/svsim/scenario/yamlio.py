@@ -9,6 +9,7 @@ and line of every mapping key are recorded so that error messages can point at t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,12 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Iterator[li
             loader.key_path.pop()
 
 
+# YAML 1.1 reads `1e9` (no dot, or no sign in the exponent) as text; people mean the number.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
