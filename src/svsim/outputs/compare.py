@@ -189,7 +189,7 @@ def differences_text(table: pd.DataFrame, base_label: str, replications: int,
     blocks = []
     acc = table[table["measure"] == "accumulated_deficit_gbp_m"]
     incl = table[table["measure"] == "accumulated_deficit_incl_backlog_gbp_m"]
-    incl_saving = {(r.other, r.financial_year): r.saving_gbp_m for r in incl.itertuples()}
+    incl_saving = {(r.other, r.financial_year): -r.mean_difference for r in incl.itertuples()}
     for other, rows in acc.groupby("other", sort=False):
         w = max(12, len(base_label) + 2, len(str(other)) + 2)
         lines = [
