@@ -120,7 +120,7 @@ CASES: dict[str, tuple[str, int | None, tuple[str, ...]]] = {
     "uplift_percent.yaml": ("uplift_percent.yaml", 5, ("costs.uplift.special", "did you mean 0.043")),
     "weeks_absurd.yaml": ("weeks_absurd.yaml", 4, ("decision.weeks_to_decide", "6000 weeks", "0 to 520")),
     "move_away_rate_percent.yaml": ("move_away_rate_percent.yaml", 4, ("transitions.move_away_rate_per_year", "did you mean 0.014")),
-    "officers_absurd.yaml": ("officers_absurd.yaml", 4, ("assessment.officers_fte", "80,000", "0 to 10,000")),
+    "officers_absurd.yaml": ("officers_absurd.yaml", 4, ("assessment.officers_fte", "8,000,000", "0 to 1,000,000")),
     "cost_factor_absurd.yaml": ("cost_factor_absurd.yaml", 5, ("costs.age_band_cost_factor.age_20_25", "0 to 20")),
     "cv_absurd.yaml": ("cv_absurd.yaml", 4, ("assessment.weeks_to_assess_cv", "0 to 10")),
     # What a run used to fail on late, found by validate.

