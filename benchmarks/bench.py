@@ -18,6 +18,9 @@ Figures (targets from the performance issue, on the 2-core reference machine, Ke
   exists; otherwise simulate alone, and the output says so), after a warm-up task per worker; the scaling ratio,
   and the projected wall time of 1000 replications. Targets: 1000 replications in <= 5 min with 2 workers, scaling
   >= 1.8x on 2 cores. If `svsim run` has a --workers option it is also timed end to end, outputs included.
+- worker memory: resident size (VmRSS) of long-running workers of svsim's own executor stack over
+  --memory-replications replications (200 by default): after the first against before the last. Flat means
+  each finished run is released.
 - start-up: wall time of `svsim --help` and `svsim validate scenarios/base.yaml` in fresh processes (median), and
   what `python -X importtime` says they import (pandas, scipy, matplotlib must not be among it). Target: < 0.5 s.
 - naive reference: benchmarks/naive_reference.py (a SimPy process per child waking monthly, simpy.Resource for
@@ -154,6 +157,42 @@ def pool_throughput(scenario_path: str, workers: int, n: int, seed: int, method:
             "task_s": statistics.median(per_task), "n": n}
 
 
+def _replicate_rss(scenario, item: tuple[int, int]) -> tuple[int, float, float]:
+    """A task on svsim's own executor stack: (worker pid, resident MiB before the replication, after it)."""
+    from svsim.experiment.replications import run_replication
+
+    def rss() -> float:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    seed, replication = item
+    before = rss()
+    run_replication(scenario, seed, replication)
+    return os.getpid(), before, rss()
+
+
+def worker_memory(scenario, workers: int, n: int, seed: int) -> dict | None:
+    """Resident memory of long-running workers on svsim's executor stack (experiment.executors.map_tasks) over
+    `n` replications: each worker's size before its first few tasks against before its last few. Flat means
+    a worker releases each finished run."""
+    try:
+        from svsim.experiment.executors import map_tasks
+    except ImportError:
+        return None
+    if not Path("/proc/self/status").exists():
+        return None
+    began = time.perf_counter()
+    rows = map_tasks(_replicate_rss, scenario, [(seed, i) for i in range(n)], workers=workers)
+    by_pid: dict[int, list[float]] = {}
+    for pid, before, _ in rows:
+        by_pid.setdefault(pid, []).append(before)
+    k = max(1, min(len(v) for v in by_pid.values()) // 10)
+    first = statistics.median(x for v in by_pid.values() for x in v[1:1 + k])  # after the first run
+    last = statistics.median(x for v in by_pid.values() for x in v[-k:])
+    return {"first_mib": first, "last_mib": last, "max_mib": max(r[2] for r in rows), "n": n,
+            "workers": len(by_pid), "wall_s": time.perf_counter() - began}
+
+
 def svsim_command() -> list[str]:
     script = Path(sys.executable).with_name("svsim")
     if script.exists():
@@ -232,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the parallel figure (default 2)")
     parser.add_argument("--pool-replications", type=int, default=None,
                         help="replications per pool measurement (default 12 per worker, quick 1 per worker)")
+    parser.add_argument("--memory-replications", type=int, default=None,
+                        help="replications for the worker-memory figure (default 200, quick 4 per worker; 0 skips)")
     parser.add_argument("--start-method", default=mp.get_start_method(),
                         choices=mp.get_all_start_methods(), help="process start method (default: the platform's)")
     parser.add_argument("--naive-days", type=int, default=None,
@@ -249,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     naive_days = args.naive_days if args.naive_days is not None else (45 if quick else None)
     cli_n = args.cli_replications if args.cli_replications is not None else (0 if quick else 20)
     repeats = 2 if quick else 7
+    memory_n = args.memory_replications if args.memory_replications is not None else (4 * workers if quick else 200)
 
     began = time.perf_counter()
     import_began = time.perf_counter()
@@ -293,6 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     projected = 1000 / many["per_min"] + many["startup_s"] / 60
     print(f"1000 replications about {projected:.1f} min with {workers} workers, outputs excluded "
           f"(target <= {TARGET_1000_MIN} min with outputs)")
+    m = worker_memory(scenario, workers, memory_n, args.seed) if memory_n > 0 else None
+    if m is None:
+        print("worker memory     skipped (--memory-replications 0, or no executor stack / no /proc)")
+    else:
+        print(f"worker memory     {m['first_mib']:.0f} MiB resident after the first replication, {m['last_mib']:.0f} "
+              f"MiB before the last ({m['n']} replications on {m['workers']} long-running workers of svsim's "
+              f"executor stack, {m['wall_s']:.0f} s; largest after a task {m['max_mib']:.0f} MiB); flat = released")
     if cli_n > 0:
         c = cli_run(args.scenario, cli_n, workers)
         if c is None or "error" in c:

@@ -42,7 +42,7 @@ def test_two_processes_give_the_serial_results_in_task_order(small):
     seen: list[tuple[int, int]] = []
     with TaskRunner(scenarios, 11, workers=2) as runner:
         parallel = runner.run(tasks, progress=lambda done, total: seen.append((done, total)))
-        pids = [p.pid for p in runner._backend.pool._processes.values()]  # really two other processes
+        pids = runner.worker_pids()  # really two other processes
     assert len(set(pids)) == 2 and os.getpid() not in pids
     assert [r.replication for r in parallel] == [t.replication for t in tasks]
     assert all(same(a, b) for a, b in zip(serial, parallel, strict=True))
@@ -55,9 +55,9 @@ def test_two_processes_give_the_serial_results_in_task_order(small):
 def test_a_runner_keeps_its_pool_across_batches(small):
     with TaskRunner({"k": small}, 3, workers=2) as runner:
         first = runner.run([Task("k", 0), Task("k", 1)])
-        pool = runner._backend.pool
+        pids = runner.worker_pids()
         second = runner.run([Task("k", 2)])
-        assert runner._backend.pool is pool
+        assert runner.worker_pids() == pids and len(pids) == 2
     assert [r.replication for r in first + second] == [0, 1, 2]
     assert same(second[0], run_tasks({"k": small}, [Task("k", 2)], 3, workers=1)[0])
 

@@ -28,7 +28,9 @@ RATE = "demand.request_rate_per_10k_0_18"
 
 @pytest.fixture(scope="module")
 def kent(kent_variant):
-    return kent_variant()
+    """Kent with draws acting on every value (nothing observed after the census): the rules of drawing, clipping
+    and rebalancing are tested on whole series; drawing only the future is tested below on the base as it is."""
+    return kent_variant("horizon.last_observed=2022-01-19")
 
 
 def uncertain(scenario, path: str, distribution: str = "uniform", apply: str = "multiply", **args: float) -> Uncertain:
@@ -147,3 +149,57 @@ def test_draws_are_recorded_in_results_and_replications_csv(kent, monkeypatch):
     summary = summarise_draws([r.draws for r in results])
     assert set(summary) == {u.path for u in kent.uncertainty} and summary[RATE]["n"] == 3
     assert summary[RATE]["min"] <= summary[RATE]["p50"] <= summary[RATE]["max"]
+
+
+# ---- only the future is uncertain (issue 10, item 8) ----------------------------------------------------------
+def test_draws_start_after_the_last_observed_day(kent_variant):
+    """Kent's base observes up to 31 March 2023: values in force before 1 April 2023 keep the file's numbers, and
+    the draw applies to every value from then on (dated ones included). A value that is not dated is drawn whole."""
+    import datetime as dt
+
+    from svsim.experiment.uncertainty import draws_from
+
+    base = kent_variant()
+    assert draws_from(base) == dt.date(2023, 4, 1)
+    cost = "costs.unit_cost_gbp_per_year.independent"
+    drawn = apply_draws(replace(base, uncertainty=(uncertain(base, RATE), uncertain(base, cost))),
+                        {RATE: 1.2, cost: 0.5})
+    before, after = base.base_params[RATE], drawn.base_params[RATE]
+    for day in (dt.date(2022, 1, 20), dt.date(2022, 6, 1), dt.date(2023, 1, 1), dt.date(2023, 3, 31)):
+        assert after.at(day) == before.at(day)
+    for day in (dt.date(2023, 4, 1), dt.date(2024, 1, 1), dt.date(2027, 6, 1)):
+        assert after.at(day) == pytest.approx(1.2 * before.at(day))
+    assert drawn.base_params[cost].at(dt.date(2023, 3, 31)) == 47000.0
+    assert drawn.base_params[cost].at(dt.date(2023, 4, 1)) == pytest.approx(23500.0)
+    # not dated: the start state is drawn whole
+    count = "start_state.open_assessments"
+    whole = apply_draws(replace(base, uncertainty=(uncertain(base, count),)), {count: 2.0})
+    assert whole.base_params[count].values == (2 * base.base_params[count].first,)
+
+
+def test_default_last_observed_is_the_end_of_the_last_complete_calendar_year(kent_variant):
+    import datetime as dt
+
+    from svsim.experiment.uncertainty import draws_from
+    from svsim.scenario import Series
+
+    base = kent_variant()
+    default = base.with_base_params({"horizon.last_observed": Series.constant(None)})
+    assert draws_from(default) == dt.date(2023, 1, 1)  # horizon.start 1 April 2022: the data of calendar 2022
+
+
+def test_the_closed_year_gets_no_spread_from_the_draws(kent_variant):
+    """Replication by replication, the base with its uncertainty drawn and the base without uncertainty have the
+    same 2022-23 money (the fitted year), while 2023-24 does move with the draws."""
+    base = kent_variant()
+    plain = replace(base, uncertainty=())
+    moved = 0
+    for r in range(3):
+        with_draws, without = run_one(base, 0, r), replications.run_replication(plain, 0, r)
+        assert with_draws.draws, "the base scenario has uncertain parameters"
+        a, b = with_draws.year(2022), without.year(2022)
+        assert a.accumulated_deficit_gbp_m == pytest.approx(b.accumulated_deficit_gbp_m, abs=0.01)
+        assert a.hnb_spend_gbp_m == pytest.approx(b.hnb_spend_gbp_m, abs=0.01)
+        moved += abs(with_draws.year(2023).accumulated_deficit_gbp_m
+                     - without.year(2023).accumulated_deficit_gbp_m) > 0.1
+    assert moved >= 2, "the draws should move the future (2023-24) in most replications"

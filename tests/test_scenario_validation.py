@@ -120,7 +120,7 @@ CASES: dict[str, tuple[str, int | None, tuple[str, ...]]] = {
     "uplift_percent.yaml": ("uplift_percent.yaml", 5, ("costs.uplift.special", "did you mean 0.043")),
     "weeks_absurd.yaml": ("weeks_absurd.yaml", 4, ("decision.weeks_to_decide", "6000 weeks", "0 to 520")),
     "move_away_rate_percent.yaml": ("move_away_rate_percent.yaml", 4, ("transitions.move_away_rate_per_year", "did you mean 0.014")),
-    "officers_absurd.yaml": ("officers_absurd.yaml", 4, ("assessment.officers_fte", "8,000,000", "0 to 1,000,000")),
+    "officers_absurd.yaml": ("officers_absurd.yaml", 4, ("assessment.officers_fte", "80,000", "0 to 10,000")),
     "cost_factor_absurd.yaml": ("cost_factor_absurd.yaml", 5, ("costs.age_band_cost_factor.age_20_25", "0 to 20")),
     "cv_absurd.yaml": ("cv_absurd.yaml", 4, ("assessment.weeks_to_assess_cv", "0 to 10")),
     # What a run used to fail on late, found by validate.
@@ -239,7 +239,7 @@ def test_malformed_files_raise_scenario_error(tmp_path: Path, text: str, words: 
         ("asessment.vacancy_rate=0.1", ("--set", "asessment", "did you mean 'assessment'")),
         ("assessment.vacancy_rate=1.5", ("--set", "assessment.vacancy_rate", "probability between 0 and 1")),
         ("assessment.officers_fte=many", ("assessment.officers_fte", "'many'")),
-        ("decision.refusal_probability=0.3", ("decision.refusal_probability", "expected a mapping with keys")),
+        ("decision.refusal_probability=1.3", ("decision.refusal_probability.under_5", "probability between 0 and 1")),
         ("assessment.vacancy_rate={2030-01-01: 0.1}", ("outside the simulated period",)),
         ("assessment.vacancy_rate=[unclosed", ("--set assessment.vacancy_rate", "YAML syntax error")),
         ("no-equals-sign", ("expected PATH=VALUE",)),

@@ -14,6 +14,9 @@ Sections:
      2019-2021 placement mix trend
   d. Flow rates 2019-2022 (requests, refusals, assessments, issued, timeliness, ceased)
   e. Within-band single-year age profile for the January 2022 caseload (cumulative-starts approximation)
+  f. Rates for the dynamics the engine does not model yet (issue 10; see docs/dynamics.md): plan endings by
+     reason and age band, plans transferring in, flows into educated elsewhere / NEET / awaiting provision,
+     the under-5 band's turnover, the age bands' 2019-2023 trend, open assessment cases by Little's law
 
 Data: DfE "Education, health and care plans" (OGL v3.0), see data/dfe/SOURCES.md.
 """
@@ -611,7 +614,232 @@ def main():
                                                             for a in ages), band22[b],
                                                "; WEAK" if b in ("age_16_19", "age_20_25") else ""))
 
+    section_f()
     sys.stdout.write("\n".join(OUT) + "\n")
+
+
+# Figures from the Report (Kent County Council, Safety Valve monitoring Q1 2023-24, 15 June 2023) used in section f
+REPORT_JAN2023_BY_BAND = {"under_5": 676, "age_5_10": 5570, "age_11_15": 6802, "age_16_19": 3820, "age_20_25": 2063}
+REPORT_BACKLOG_REVIEWS = (492, 100)      # annual reviews completed by the Annual Review Backlog Team in May 2023, ceased
+REPORT_OPEN_CASES_MAY2023 = 2100         # "almost 2,100 open cases" (needs assessments under way), May 2023
+
+
+def section_f():
+    """Rates the missing dynamics need, each with its rule (issue 10)."""
+    years = ["2019", "2020", "2021", "2022"]
+    age_cl = read(OLD, "sen2_age_caseload.csv")
+    age_np = read(OLD, "sen2_age_new_plans.csv")
+    est_cl = read(OLD, "sen2_estab_caseload.csv")
+    est_np = read(OLD, "sen2_estab_new_plans.csv")
+    cl_new = read(NEW, "caseload.csv")
+    np_new = read(NEW, "newplans.csv")
+    cea = read(NEW, "ceased_plans.csv")
+    mi = read(OLD, "sen2_mi.csv")
+    req = read(NEW, "requests.csv")
+    bands = [b for b, _, _ in BANDS]
+
+    def band_stock(y):
+        kr = [r for r in age_cl if is_kent(r) and r["time_period"] == y]
+        return {b: num(one(kr, characteristic_age=OLD_AGE_LABEL[b])["Total_ehc"]) for b in bands}
+
+    stock = {y: band_stock(y) for y in years}
+    stock["2023"] = dict(REPORT_JAN2023_BY_BAND)
+    total = {y: sum(v.values()) for y, v in stock.items()}
+
+    out("")
+    out("# " + "=" * 94)
+    out("# f. Rates for the dynamics the engine does not model yet (issue 10; docs/dynamics.md says where each goes)")
+    out("# " + "=" * 94)
+    out("missing_dynamics:")
+    out("  # January caseload by age band: %s, Total_ehc, 2019-2022; January 2023: the Report (= DfE SEN2 2023)"
+        % src(OLD, "sen2_age_caseload.csv"))
+    for y in sorted(stock):
+        out("  caseload_jan%s: {%s}   # total %d" % (y, ", ".join("%s: %d" % (b, stock[y][b]) for b in bands), total[y]))
+
+    # f1. plan endings by reason and age band --------------------------------------------------------------
+    cr = one([r for r in cea if is_kent(r)], time_period="2022")
+    reason = {k: num(cr[k]) for k in ("max_age", "needs_met", "he", "employ", "transfer", "no_engage",
+                                      "moved_outside_eng", "deceased", "not_rec", "other")}
+    s22 = stock["2022"]
+    post16 = s22["age_16_19"] + s22["age_20_25"]
+    leaving = reason["he"] + reason["employ"] + reason["no_engage"]
+    anywhere = reason["needs_met"] + reason["deceased"] + reason["not_rec"] + reason["other"]
+    out("  plan_endings_2022:   # %s, time_period 2022 (Kent); bands: January 2022 caseload" % src(NEW, "ceased_plans.csv"))
+    out("    # Rule (the reasons are not published by age): leaving education (he %d + employ %d + no_engage %d = %d)"
+        % (reason["he"], reason["employ"], reason["no_engage"], leaving))
+    out("    #   happens at 16-25, split by the 16-19 and 20-25 caseloads; needs met, deceased and other (%d) happen at"
+        % anywhere)
+    out("    #   every age, split by caseload; max_age (%d) is the age-25 ending already modelled; transfer (%d) and"
+        % (reason["max_age"], reason["transfer"]))
+    out("    #   moved outside England (%d) are the moves away already modelled." % reason["moved_outside_eng"])
+    rates = {}
+    for b in bands:
+        n = Fraction(anywhere * s22[b], total["2022"])
+        if b in ("age_16_19", "age_20_25"):
+            n += Fraction(leaving * s22[b], post16)
+        rates[b] = n / s22[b]
+    out("    leaving_education_rate_per_year_16_25: %s   # %d / %d plans aged 16-25"
+        % (pct4(leaving, post16), leaving, post16))
+    out("    other_endings_rate_per_year_all_ages: %s   # %d / %d plans" % (pct4(anywhere, total["2022"]), anywhere,
+                                                                          total["2022"]))
+    out("    ending_rate_per_plan_year: {%s}   # excluding age 25 and moves away"
+        % ", ".join("%s: %.4f" % (b, float(rates[b])) for b in bands))
+    out("    ending_share_per_review: {%s}   # the same per review: under 5 reviewed twice a year, others once"
+        % ", ".join("%s: %.4f" % (b, float(rates[b] / (2 if b == "under_5" else 1))) for b in bands))
+    n_rev, n_ceased = REPORT_BACKLOG_REVIEWS
+    out("    backlog_team_cease_share: %s   # Report, condition 3: %d of %d reviews the Annual Review Backlog Team"
+        % (pct4(n_ceased, n_rev), n_ceased, n_rev))
+    out("    #   completed in May 2023 were ceased. These were prioritised overdue cases, so the share is a rate for")
+    out("    #   overdue reviews cleared by that team, not for every review (DfE 2022 gives about 2.9% of ~17,400")
+    out("    #   reviews: %d endings other than age 25 and moves away)." % (leaving + anywhere))
+    out("  # 2019-2021 (old collection, series break): DisleftEHC = left school at or after the end of compulsory")
+    out("  #   schooling; rate per plan aged 16-25 in January:")
+    for y in ("2019", "2020", "2021"):
+        mr = one([r for r in mi if is_kent(r)], time_period=y)
+        left = num(mr["DisleftEHC"])
+        p16 = stock[y]["age_16_19"] + stock[y]["age_20_25"]
+        out("  left_education_%s: {ceased: %d, plans_16_25: %d, rate: %s}" % (y, left, p16, pct4(left, p16)))
+
+    # f2. plans transferring in: what closes DfE's stock-and-flow arithmetic -------------------------------
+    out("  transfers_in:   # residual = Jan caseload(t+1) - Jan caseload(t) - new plans(t) + ended plans(t)")
+    out("    # new plans: %s NewallEHC (2019-2021), %s assess_issued (2022); ended: DisleaEHC + DismetEHC +"
+        % (src(OLD, "sen2_mi.csv"), src(NEW, "assessments.csv")))
+    out("    # DisleftEHC + DisothEHC (2019-2021), total_ceased (2022). New plans count only plans this council made,")
+    out("    # so plans arriving from other councils are in the residual (with any counting differences).")
+    ass = read(NEW, "assessments.csv")
+    res_sum, stock_sum = 0, 0
+    for i, y in enumerate(years):
+        nxt = str(int(y) + 1)
+        if y == "2022":
+            new = num(one([r for r in ass if is_kent(r)], time_period=y)["assess_issued"])
+            ended = num(cr["total_ceased"])
+        else:
+            mr = one([r for r in mi if is_kent(r)], time_period=y)
+            new = num(mr["NewallEHC"])
+            ended = sum(num(mr[c]) for c in ("DisleaEHC", "DismetEHC", "DisleftEHC", "DisothEHC"))
+        resid = total[nxt] - total[y] - new + ended
+        res_sum += resid
+        stock_sum += total[y]
+        out("    %s: {jan: %d, new: %d, ended: %d, next_jan: %d, residual: %+d, per_plan: %s}"
+            % (y, total[y], new, ended, total[nxt], resid, "%.4f" % (resid / total[y])))
+    out("    rate_per_plan_year_2019_2022: %s   # sum of residuals %+d / sum of January caseloads %d"
+        % ("%.4f" % (res_sum / stock_sum), res_sum, stock_sum))
+    out("    # 2019-2021 alone give about 0.9% a year; 2022 is negative (the January 2023 census is the first of the")
+    out("    # person-level collection). Transfers out were 241 in 2022 (1.4%): plans arriving are of the same order.")
+
+    # f3. educated elsewhere, NEET and awaiting provision --------------------------------------------------
+    out("  educated_elsewhere_neet_awaiting:   # settings eotas + neet_awaiting as mapped in the setting mapping")
+    out("    # stocks: %s (January 2019-2022), %s 202223 (January 2023); new plans placed there: %s"
+        % (src(OLD, "sen2_estab_caseload.csv"), src(NEW, "caseload.csv"), src(OLD, "sen2_estab_new_plans.csv")))
+    out("    # (2019-2021), %s (2022). Rule: net flow from existing plans into these settings >= change in stock -"
+        % src(NEW, "newplans.csv"))
+    out("    # new plans placed there (a lower bound: anyone leaving them, e.g. to a school or by ending, adds to it).")
+    grp = ("eotas", "neet_awaiting")
+    st = {}
+    for y in years:
+        by, _, _ = map_old_estab(est_cl, y, "Total_ehc", "sen2_estab_caseload %s" % y)
+        st[y] = by
+    r23 = one([r for r in cl_new if is_kent(r)], time_period="202223", breakdown="All EHC plans")
+    st["2023"], _ = map_new_row(r23, "caseload 202223")
+    newp = {}
+    for y in ("2019", "2020", "2021"):
+        by, _, _ = map_old_estab(est_np, y, "Total_new_ehc", "sen2_estab_new_plans %s" % y)
+        newp[y] = by
+    r22 = one([r for r in np_new if is_kent(r)], time_period="2022", breakdown="New EHC plans")
+    newp["2022"], _ = map_new_row(r22, "newplans 2022")
+    for y in sorted(st):
+        out("    stock_jan%s: {eotas: %d, neet_awaiting: %d, total: %d}" % (y, st[y]["eotas"], st[y]["neet_awaiting"],
+                                                                         st[y]["eotas"] + st[y]["neet_awaiting"]))
+    flows = {}
+    for y in years:
+        nxt = str(int(y) + 1)
+        d = sum(st[nxt][g] for g in grp) - sum(st[y][g] for g in grp)
+        placed = sum(newp[y][g] for g in grp)
+        in_school = sum(st[y][g] for g in ("mainstream", "srp", "special", "independent", "post16"))
+        flows[y] = (d, placed, d - placed, in_school)
+        out("    %s: {change: %+d, new_plans_placed_there: %d, net_inflow_from_existing_plans_at_least: %+d, "
+            "per_plan_in_a_school_or_college: %s}" % (y, d, placed, d - placed, "%.4f" % ((d - placed) / in_school)))
+    lb = sum(f[2] for f in flows.values())
+    base_ = sum(f[3] for f in flows.values())
+    out("    net_flow_of_existing_plans_2019_2022: %+d   # in minus out (endings included): about zero, so the"
+        % lb)
+    out("    #   data identify no net flow; new placements alone (%d) explain the growth from %d to %d."
+        % (sum(f[1] for f in flows.values()), sum(st["2019"][g] for g in grp), sum(st["2023"][g] for g in grp)))
+    stock22 = sum(st["2022"][g] for g in grp)
+    in_school22 = flows["2022"][3]
+    gross = reason["no_engage"] + lb / 4
+    out("    # Gross flows: the %d plans ended in 2022 because the young person 'no longer wishes to engage' most"
+        % reason["no_engage"])
+    out("    #   plausibly end from NEET or awaiting provision. If so, existing plans must flow in at about")
+    out("    gross_inflow_per_year: %.0f   # no_engage endings %d + mean net flow %+.0f a year" % (gross, reason["no_engage"],
+                                                                                              lb / 4))
+    out("    gross_inflow_rate_per_plan_in_a_school_or_college: %s   # / %d plans in schools and colleges, January 2022"
+        % ("%.4f" % (gross / in_school22), in_school22))
+    out("    outflow_by_ending_rate_per_plan_there: %s   # %d / %d plans in eotas + neet_awaiting, January 2022"
+        % ("%.4f" % (reason["no_engage"] / stock22), reason["no_engage"], stock22))
+
+    # f4. the under-5 band's turnover ---------------------------------------------------------------------
+    out("  under_5_band:   # exits(t) = Jan stock(t) + new under-5 plans(t) - Jan stock(t+1): ageing out each")
+    out("    # September (Reception -> Year 1) and endings. New plans: %s Total_new_ehc 'Under 5' (2019-2021);"
+        % src(OLD, "sen2_age_new_plans.csv"))
+    out("    # %s 'Age when plan started' ages 3 and 4 (2022: age at start, not academic age, so a lower figure)."
+        % src(NEW, "newplans.csv"))
+    new_u5 = {}
+    for y in ("2019", "2020", "2021"):
+        kr = [r for r in age_np if is_kent(r) and r["time_period"] == y]
+        new_u5[y] = num(one(kr, characteristic_age="Under 5")["Total_new_ehc"])
+    kr = [r for r in np_new if is_kent(r) and r["time_period"] == "2022" and r["breakdown_topic"] == "Age when plan started"]
+    new_u5["2022"] = sum(num(r["new_ehc_plans"]) for r in kr if r["breakdown"] in ("age 0", "age 1", "age 2", "age 3", "age 4"))
+    for y in years:
+        nxt = str(int(y) + 1)
+        a, n, b = stock[y]["under_5"], new_u5[y], stock[nxt]["under_5"]
+        out("    %s: {jan: %d, new: %d, next_jan: %d, exits: %d, exits_per_jan_plan: %s, next_jan_per_new_plan: %s}"
+            % (y, a, n, b, a + n - b, pct4(a + n - b, a), pct4(b, n)))
+    out("    # 2019-2021: about 90% of January's under-5 plans leave the band within the year (nearly all by ageing")
+    out("    # into Year 1), and the next January holds about 1.1 plans per new under-5 plan of the year: the band's")
+    out("    # level follows the year's new under-5 plans, so it should grow with under-5 demand, never halve.")
+
+    # f5. the age bands' trend ------------------------------------------------------------------------------
+    out("  age_band_trend:   # yearly growth of each band's January caseload (the structural-stability test's yardstick)")
+    ys = sorted(stock)
+    for b in bands:
+        g = ["%s: %+.3f" % (ys[i + 1], stock[ys[i + 1]][b] / stock[ys[i]][b] - 1) for i in range(len(ys) - 1)]
+        cagr = (stock["2023"][b] / stock["2019"][b]) ** 0.25 - 1
+        out("    %s: {%s, mean_2019_2023: %+.3f}" % (b, ", ".join(g), cagr))
+
+    # f6. open assessment cases by Little's law -------------------------------------------------------------
+    r22q = num(one([r for r in req if is_kent(r)], time_period="2022")["requests_received_in_year"])
+    out("  open_cases:   # Little's law: open cases = requests a year x mean weeks open / 52")
+    out("    requests_2022: %d   # %s requests_received_in_year" % (r22q, src(NEW, "requests.csv")))
+    out("    report_open_cases_may2023: %d   # Report, condition 3: 'almost 2,100 open cases', highest in three years"
+        % REPORT_OPEN_CASES_MAY2023)
+    out("    implied_mean_weeks_open: %.1f   # %d x 52 / %d: from request to outcome (decision, queue, assessment)"
+        % (REPORT_OPEN_CASES_MAY2023 * 52 / r22q, REPORT_OPEN_CASES_MAY2023, r22q))
+    out("    # the base's start (open_requests 420 + open_assessments 950 = 1,370) implies about %.0f weeks; the"
+        % (1370 * 52 / r22q))
+    out("    # difference (~%d cases) is the backlog a dated capacity path must build up to May 2023 and then clear."
+        % (REPORT_OPEN_CASES_MAY2023 - 1370))
+    # f7. assessment capacity as a dated path ----------------------------------------------------------------
+    r22 = one([r for r in req if is_kent(r)], time_period="2022")
+    to_assess = r22q - num(r22["requests_decided_not_to_assess"])
+    out("  assessment_capacity_path:   # assessments a year the officers can finish = posts x (1 - vacancy) x")
+    out("    # assessments each x 52 / weeks of work; base.yaml: 80 posts, 11 each, 14 weeks (assumptions, see there)")
+    out("    decided_to_assess_2022: %d   # %s requests_received_in_year - requests_decided_not_to_assess"
+        % (to_assess, src(NEW, "requests.csv")))
+    out("    #   (requests_decided_to_assess is 'x' for Kent); the arrivals to assessment, appeals won add a few")
+    arrivals_2023 = r22q * 1.05 * (1 - 0.33)
+    out("    by_period:")
+    for label, vacancy in (("2022 (vacancies 15%, assumption)", 0.15), ("from April 2023 (25%, Report)", 0.25),
+                           ("with sen-recruitment (10%, assumption)", 0.10)):
+        cap = 80 * (1 - vacancy) * 11 * 52 / 14
+        out("      - {period: '%s', assessments_a_year: %.0f, minus_2023_arrivals: %+.0f}" % (label, cap, cap - arrivals_2023))
+    out("    # 2023 arrivals ~%.0f = 2022 requests x 1.05 (demand growth) x (1 - 0.33 refused, statutory-decisions)."
+        % arrivals_2023)
+    out("    # At 25%% vacancies the queue grows by ~%.0f a year; at 10%% it shrinks by ~%.0f a year, so the ~%d cases"
+        % (arrivals_2023 - 80 * 0.75 * 11 * 52 / 14, 80 * 0.9 * 11 * 52 / 14 - arrivals_2023,
+           REPORT_OPEN_CASES_MAY2023 - 1370))
+    out("    # above the base's start take about %.1f years to clear: the path a backlog team or agency surge shortens."
+        % ((REPORT_OPEN_CASES_MAY2023 - 1370) / (80 * 0.9 * 11 * 52 / 14 - arrivals_2023)))
 
 
 if __name__ == "__main__":

@@ -257,9 +257,10 @@ class ProgressLine:
     """A one-line progress bar with ETA on stderr, drawn only when enabled and once the run has taken `after_s`
     seconds (short runs stay quiet)."""
 
-    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30) -> None:
+    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30, unit: str = "replications") -> None:
         import time
 
+        self.unit = unit
         self.enabled = enabled
         self.after_s = after_s
         self.width = width
@@ -275,7 +276,7 @@ class ProgressLine:
             return
         filled = int(self.width * done / max(total, 1))
         eta = elapsed / done * (total - done) if done else 0.0
-        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} replications, "
+        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.unit}, "
                 f"{_duration(elapsed)} elapsed, ETA {_duration(eta)}")
         sys.stderr.write("\r" + line.ljust(78))
         sys.stderr.flush()
@@ -389,6 +390,288 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     for label, reason in outcome.not_attributed.items():
         click.echo(f"\nNo attribution for {label}: {reason}.")
     click.echo(f"\nResults folder: {outcome.folder}")
+
+
+def _load_or_exit(scenario_file: Path, overrides: Sequence[str]):  # noqa: ANN202 - a Scenario
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file, overrides)
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _warn(scenario)
+    return scenario
+
+
+def _financial_year(text: str | None, param: str) -> int | None:
+    from .domain import parse_financial_year
+
+    if text is None:
+        return None
+    try:
+        return parse_financial_year(text)
+    except ValueError:
+        raise click.BadParameter(f"expected a financial year like 2027-28, got {text!r}", param_hint=param) from None
+
+
+def _check_year(scenario, year: int | None) -> None:  # noqa: ANN001 - a Scenario
+    from .domain import financial_year_label
+    from .finance.deficit import financial_years
+
+    years = financial_years(scenario)
+    if year is not None and year not in years:
+        click.echo(f"svsim: --target-year {financial_year_label(year)} is not a year the scenario reports "
+                   f"({financial_year_label(years[0])} to {financial_year_label(years[-1])})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _toolkit_failed(what: str, exc: BaseException, out: Path) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo(f"svsim: interrupted; partial results discarded (status kept in a .failed folder under {out})",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    click.echo(f"svsim {what} failed: {type(exc).__name__}: {exc}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+_EXECUTION = [
+    click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+                 help="Root seed: every point runs replications 0..n-1 of it (common random numbers)."),
+    click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
+                 help="Processes to run in [default: every core]. Results do not depend on it."),
+    click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+                 help="local: a process pool on this machine; dask: dask.distributed."),
+    click.option("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler to use (with --executor dask)."),
+    click.option("--out", "out", default=Path("results"), show_default=True,
+                 type=click.Path(path_type=Path, file_okay=False), help="Folder in which the new folder is created."),
+    click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+                 help="Override a parameter first (every --set form; repeatable)."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress messages."),
+]
+
+
+def _execution_options(fn):  # noqa: ANN001, ANN202 - a click command function
+    for option in reversed(_EXECUTION):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--method", "-m", default="oat", show_default=True, type=click.Choice(["oat", "morris", "sobol"]),
+              help="oat: each parameter low/high (tornado); morris: screening (mu*, sigma); sobol: S1/ST indices.")
+@click.option("--parameters", "parameters_file", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of ranges with sources [default: the scenario's uncertainty: section].")
+@click.option("--target-year", default=None, metavar="FY", help="Financial year analysed, e.g. 2027-28 [default: the "
+              "last].")
+@click.option("--replications", "-n", default=None, type=click.IntRange(min=1),
+              help="Replications per point [default: oat 10, morris 2, sobol 1].")
+@click.option("--samples", "-N", default=None, type=click.IntRange(min=1),
+              help="Morris trajectories [10] or Sobol base sample N, a power of 2 [64]: N(k+2) points.")
+@click.option("--second-order", is_flag=True, help="Sobol: also second-order indices (N(2k+2) points).")
+@_execution_options
+def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, target_year: str | None,
+                replications: int | None, samples: int | None, second_order: bool, seed: int, workers: int | None,
+                executor: str, scheduler: str | None, out: Path, overrides: Sequence[str], quiet: bool) -> None:
+    """Which inputs drive the accumulated deficit (and P(within profile)) in a target year.
+
+    Writes indices.csv, points.csv, charts (tornado, Morris, Sobol bars) and a manifest in a new folder.
+    """
+    import time
+
+    from .scenario import ScenarioError
+
+    _check_executor(executor, scheduler)
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    from .experiment.sensitivity import DEFAULT_REPLICATIONS, design_points, run_sensitivity
+    from .experiment.variants import factors_from_uncertainty, read_parameters_file
+    from .outputs.sensitivity import indices_text, write_sensitivity
+
+    try:
+        factors = (read_parameters_file(parameters_file, scenario) if parameters_file
+                   else factors_from_uncertainty(scenario))
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not factors:
+        click.echo("svsim: no parameters to analyse: the scenario has no uncertainty: section; give --parameters FILE",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        points = design_points(method, factors, samples=samples, seed=seed, second_order=second_order)
+    except ValueError as exc:
+        click.echo(f"svsim: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    reps = replications or DEFAULT_REPLICATIONS[method]
+    if not quiet:
+        click.echo(f"Sensitivity of {scenario.name} ({method}): {len(factors)} parameters, {len(points)} points x "
+                   f"{reps} replication{'s' if reps != 1 else ''} = {len(points) * reps} runs, seed {seed}", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    began = time.perf_counter()
+    try:
+        result = run_sensitivity(scenario, factors, method, target_year=year, replications=reps, samples=samples,
+                                 seed=seed, second_order=second_order, workers=workers, executor=executor,
+                                 scheduler=scheduler, progress=bar.update)
+        folder = write_sensitivity(scenario, result, out, command=sys.argv, overrides=overrides,
+                                   elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        bar.finish()
+        _toolkit_failed("sensitivity", exc, out)
+    bar.finish()
+    click.echo(indices_text(result))
+    click.echo(f"\nResults folder: {folder}")
+
+
+def _range(text: str | None, param: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    low, sep, high = text.partition(":")
+    try:
+        return float(low), float(high)
+    except ValueError:
+        raise click.BadParameter(f"expected LOW:HIGH, e.g. 0.3:0.6, got {text!r}", param_hint=param) from None
+
+
+def _lever_or_exit(scenario, path: str, scale: bool, bounds: tuple[float, float] | None):  # noqa: ANN001, ANN202
+    from .experiment.variants import parse_lever
+
+    try:
+        return parse_lever(scenario, path, scale=scale, bounds=bounds)
+    except ValueError as exc:
+        click.echo(f"svsim: --lever {path}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--lever", "lever_path", required=True, metavar="PATH",
+              help="A parameter or group (decision.refusal_probability), * for one key "
+                   "(placement.new_plan_mix.*.mainstream), or intervention:NAME (its size).")
+@click.option("--scale", is_flag=True, help="Find a factor that multiplies the lever's values (else a value set).")
+@click.option("--range", "range_text", default=None, metavar="LOW:HIGH",
+              help="Values to search [default: the lever's valid range, e.g. 0:1 for a probability].")
+@click.option("--target-year", required=True, metavar="FY", help="Financial year whose profile must be met, e.g. "
+              "2027-28.")
+@click.option("--probability", "-p", default=0.5, show_default=True, type=click.FloatRange(0, 1, min_open=True,
+                                                                                            max_open=True),
+              help="Meet the profile with this probability (0.5: the median meets it).")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=2),
+              help="Replications per value tried (the same for every value: common random numbers).")
+@click.option("--tolerance", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Stop when the value is known to within this [default: 1/1000 of the range].")
+@_execution_options
+def solve(scenario_file: Path, lever_path: str, scale: bool, range_text: str | None, target_year: str,
+          probability: float, replications: int, tolerance: float | None, seed: int, workers: int | None,
+          executor: str, scheduler: str | None, out: Path, overrides: Sequence[str], quiet: bool) -> None:
+    """Goal-seek: the value of one lever at which the accumulated deficit meets the profile in a target year.
+
+    The lever acts from the first open financial year, after every intervention. Says plainly when no value in
+    range meets the target, and what the best value achieves. Writes trials.csv, answer.txt, solve.png.
+    """
+    import time
+
+    bounds = _range(range_text, "--range")
+    _check_executor(executor, scheduler)
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    if not scenario.targets.sv_profile_gbp_m.get(year):
+        click.echo(f"svsim: the scenario has no Safety Valve profile for {target_year}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    lever = _lever_or_exit(scenario, lever_path, scale, bounds)
+    from .experiment.solve import solve as find
+    from .experiment.variants import with_lever_value
+    from .outputs.sensitivity import solve_text, write_solve
+
+    for end in (lever.low, lever.high):
+        try:
+            with_lever_value(scenario, lever, end)
+        except ValueError as exc:
+            click.echo(f"svsim: --range: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
+    say(f"Solving {scenario.name}: {lever.label} in {lever.low:g}..{lever.high:g} from {lever.since}, "
+        f"{replications} replications a value, seed {seed}")
+
+    def on_trial(trial, number: int) -> None:  # noqa: ANN001 - a Trial
+        say(f"  value {number}: {lever.label} = {trial.value:.5g}: median £{trial.median_gbp_m:.1f}m, "
+            f"P(within profile) {trial.p_within_profile:.0%}")
+
+    began = time.perf_counter()
+    try:
+        result = find(scenario, lever, target_year=year, probability=probability, replications=replications,
+                      seed=seed, tolerance=tolerance, workers=workers, executor=executor, scheduler=scheduler,
+                      on_trial=on_trial)
+        folder = write_solve(scenario, result, out, command=sys.argv, overrides=overrides,
+                             elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        _toolkit_failed("solve", exc, out)
+    click.echo(solve_text(result))
+    click.echo(f"\nResults folder: {folder}")
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=LOW:HIGH:STEP",
+              help="A lever and its values (PATH*=LOW:HIGH:STEP to scale it); once or twice.")
+@click.option("--target-year", default=None, metavar="FY", help="Year of the terminal table and of the two-lever "
+              "heatmaps [default: the last].")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Replications per grid point (the same for every point: common random numbers).")
+@_execution_options
+def sweep(scenario_file: Path, varies: Sequence[str], target_year: str | None, replications: int, seed: int,
+          workers: int | None, executor: str, scheduler: str | None, out: Path, overrides: Sequence[str],
+          quiet: bool) -> None:
+    """A grid of one or two levers: P(within profile) by year and the median deficit at every point.
+
+    Levers act as in `svsim solve` (after interventions, from the first open year). Writes sweep.csv and heatmaps.
+    """
+    import time
+
+    from .experiment.sweep import levers_for, parse_vary
+
+    _check_executor(executor, scheduler)
+    if len(varies) > 2:
+        raise click.UsageError("--vary at most twice (a grid of one or two levers)")
+    try:
+        parsed = [parse_vary(v) for v in varies]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vary") from None
+    year = _financial_year(target_year, "--target-year")
+    scenario = _load_or_exit(scenario_file, overrides)
+    _check_year(scenario, year)
+    try:
+        levers_for(scenario, parsed)
+    except ValueError as exc:
+        click.echo(f"svsim: --vary: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    from .experiment.sweep import run_sweep
+    from .finance.deficit import financial_years
+    from .outputs.sensitivity import sweep_text, write_sweep
+
+    year = year or financial_years(scenario)[-1]
+    points = 1
+    for v in parsed:
+        points *= len(v.values)
+    if not quiet:
+        click.echo(f"Sweeping {scenario.name}: {points} points x {replications} replications = "
+                   f"{points * replications} runs, seed {seed}", err=True)
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    began = time.perf_counter()
+    try:
+        result = run_sweep(scenario, parsed, replications=replications, seed=seed, workers=workers,
+                           executor=executor, scheduler=scheduler, progress=bar.update)
+        folder, table = write_sweep(scenario, result, out, target_year=year, command=sys.argv, overrides=overrides,
+                                    elapsed_s=time.perf_counter() - began)
+    except (Exception, KeyboardInterrupt) as exc:
+        bar.finish()
+        _toolkit_failed("sweep", exc, out)
+    bar.finish()
+    click.echo(sweep_text(table, result, year))
+    click.echo(f"\nResults folder: {folder}")
 
 
 def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pandas DataFrame
@@ -506,3 +789,182 @@ def _summary(scenario) -> str:  # noqa: ANN001 - Scenario, imported lazily
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---- evidence: back-test, calibration, starting scenarios from DfE statistics (svsim.outputs.backtest, ...) ----
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics as published, e.g. data/dfe (files are found by name).")
+@click.option("--from", "cutoff", default=2021, show_default=True, type=click.IntRange(2016, 2030),
+              help="January census to start from; inputs are set from figures published for it and the year before.")
+@click.option("--la", "la_name", default=None, help="The council's DfE name [default: from the scenario's council].")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1), help="Processes [default: every core].")
+@click.option("--out", default=Path("results"), show_default=True, type=click.Path(path_type=Path, file_okay=False))
+def backtest(scenario_file: Path, observed_dir: Path, cutoff: int, la_name: str | None, replications: int,
+             seed: int, workers: int | None, out: Path) -> None:
+    """Start SCENARIO from an earlier census with inputs published before it and compare with what happened."""
+    from .data.dfe import ObservedDataError
+    from .outputs.backtest import execute_backtest, summary_text
+    from .scenario import ScenarioError
+
+    try:
+        outcome = execute_backtest(scenario_file, observed_dir, cutoff=cutoff, replications=replications, seed=seed,
+                                   out=out, workers=workers, la_name=la_name, command=sys.argv)
+    except (ScenarioError, ObservedDataError) as exc:
+        click.echo(f"svsim backtest: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("svsim: interrupted; partial results discarded", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # recorded in the .failed folder's manifest
+        click.echo(f"svsim backtest failed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(summary_text(outcome))
+    if outcome.leaks:
+        click.echo(f"{len(outcome.leaks)} inherited inputs cite data from {cutoff} or later "
+                   f"(listed in backtest_leaks.csv): the back-test still knows that much of its future.")
+    click.echo(f"\nResults folder: {outcome.folder}")
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics as published, e.g. data/dfe.")
+@click.option("--fit", "patterns", multiple=True, required=True, metavar="PARAM",
+              help="Parameter to fit (a path, a group, or a glob like transitions.phase_transfer.*.cease_probability); "
+                   "one multiplier each. Repeatable.")
+@click.option("--until", required=True, type=click.IntRange(2017, 2030),
+              help="Fit to January censuses up to this year and calendar-year flows up to the year before.")
+@click.option("--from", "start", default=None, type=click.IntRange(2016, 2030),
+              help="January census the fitting runs start from [default: the year before --until].")
+@click.option("--la", "la_name", default=None, help="The council's DfE name [default: from the scenario].")
+@click.option("--replications", "-n", default=6, show_default=True, type=click.IntRange(min=1),
+              help="Replications per evaluation (the same seeds every time: common random numbers).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-evaluations", default=60, show_default=True, type=click.IntRange(min=5))
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The overlay to write (it `extends:` SCENARIO); refused if it exists.")
+def calibrate(scenario_file: Path, observed_dir: Path, patterns: Sequence[str], until: int, start: int | None,
+              la_name: str | None, replications: int, seed: int, workers: int, max_evaluations: int,
+              out_file: Path) -> None:
+    """Fit PARAMs of SCENARIO to the published history up to --until and write them as an overlay."""
+    import os
+    import tempfile
+
+    from .data.dfe import ObservedDataError
+    from .experiment.calibrate import CalibrationError, write_overlay
+    from .experiment.calibrate import calibrate as fit
+    from .scenario import ScenarioError
+
+    if out_file.exists():
+        click.echo(f"svsim calibrate: {out_file} exists; choose another --out", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            outcome = fit(scenario_file, observed_dir, patterns, until, Path(work), start=start,
+                          replications=replications, seed=seed, workers=workers, la_name=la_name,
+                          max_evaluations=max_evaluations)
+    except (ScenarioError, ObservedDataError, CalibrationError) as exc:
+        click.echo(f"svsim calibrate: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("svsim: interrupted; nothing written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    outcome.overlay["extends"] = os.path.relpath(scenario_file.resolve(), out_file.resolve().parent)
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    write_overlay(outcome, tmp)
+    tmp.replace(out_file)
+    click.echo(f"Fitted {len(outcome.multipliers)} multiplier(s) in {outcome.evaluations} evaluations of "
+               f"{replications} replications; loss {outcome.loss_at_start:.4f} -> {outcome.loss:.4f}")
+    for name, factor in outcome.multipliers.items():
+        click.echo(f"  {name}: x{factor:.3f} ({len(outcome.paths[name])} parameter(s))")
+    for row in outcome.fit:
+        click.echo(f"  {row['measure']:28s} {row['group'][:22]:22s} {row['year']}  observed {row['observed']:9.3f}"
+                   f"  before {row['before']:9.3f}  after {row['after']:9.3f}")
+    if outcome.flat:
+        click.echo(f"Not pinned down by these data (moving it by a quarter hardly changes the fit): "
+                   f"{', '.join(outcome.flat)}")
+    for a, b, r in outcome.correlated:
+        click.echo(f"Correlated (only their combination is pinned down): {a} and {b}, r = {r:+.2f}")
+    click.echo(f"Overlay written: {out_file}")
+
+
+@main.command()
+@click.option("--la", "la_name", required=True, help="The council's name as the DfE writes it, e.g. 'Leeds'.")
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of DfE EHCP statistics with the all-council tables, e.g. data/dfe.")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The scenario file to write; refused if it exists.")
+@click.option("--template", default=Path("scenarios/base.yaml"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Scenario whose modelling assumptions (and labelled money defaults) are kept.")
+def init(la_name: str, observed_dir: Path, out_file: Path, template: Path) -> None:
+    """Write a starting scenario for a council from the DfE statistics (assumptions to fill in are marked)."""
+    from .data.dfe import ObservedDataError
+    from .experiment.backtest import dump_yaml
+    from .scenario import ScenarioError, load_scenario
+    from .scenario.init import build
+
+    if out_file.exists():
+        click.echo(f"svsim init: {out_file} exists; choose another --out", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        tree = build(la_name, observed_dir, template)
+    except (ScenarioError, ObservedDataError, ValueError, KeyError) as exc:
+        click.echo(f"svsim init: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    text = (f"# Starting scenario for {la_name}, written by `svsim init` from {observed_dir} and {template}.\n"
+            "# Search for 'assumption to fill in': those values are defaults, not the council's figures.\n")
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    tmp.write_text(text + dump_yaml(tree), encoding="utf-8")
+    try:
+        scenario = load_scenario(tmp)
+    except ScenarioError as exc:
+        tmp.unlink()
+        click.echo(f"svsim init: the scenario built for {la_name} does not validate:\n{exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    tmp.replace(out_file)
+    fills = dump_yaml(tree).count("assumption to fill in")
+    click.echo(f"Wrote {out_file}: {scenario.name}, January {scenario.census_date.year} census, horizon to "
+               f"{scenario.end}; {fills} values are assumptions to fill in.")
+
+
+@main.command()
+@click.option("--observed", "observed_dir", required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--la", "names", multiple=True, help="A council (repeatable).")
+@click.option("--all", "every", is_flag=True, help="Every council in the observed tables.")
+@click.option("--template", default=Path("scenarios/base.yaml"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--replications", "-n", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", default=None, type=click.IntRange(min=1))
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]))
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler [default: a local cluster].")
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the scenarios, a results folder per council and summary.csv.")
+def councils(observed_dir: Path, names: Sequence[str], every: bool, template: Path, replications: int, seed: int,
+             workers: int | None, executor: str, scheduler: str | None, out: Path) -> None:
+    """Build and run a starting scenario for many councils (one task per council), with one summary table."""
+    from .data.dfe import ObservedDataError
+    from .data.dfe import councils as all_councils
+    from .outputs.councils import run_councils
+
+    try:
+        chosen = all_councils(observed_dir) if every else list(names)
+    except ObservedDataError as exc:
+        click.echo(f"svsim councils: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not chosen:
+        click.echo("svsim councils: name councils with --la NAME (repeatable) or use --all", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _check_executor(executor, scheduler)
+    summary = run_councils(chosen, observed_dir, template, out, replications=replications, seed=seed,
+                           executor=executor, workers=workers, scheduler=scheduler)
+    ok = summary[summary.status == "ok"]
+    click.echo(f"{len(ok)} of {len(summary)} councils run; summary: {out / 'summary.csv'}")
+    for row in summary[summary.status != "ok"].itertuples():
+        click.echo(f"  {row.council}: {row.reason}", err=True)

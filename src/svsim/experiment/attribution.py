@@ -36,7 +36,6 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,7 +222,7 @@ def plan_attribution(base: Scenario, other: Scenario) -> AttributionPlan:
             f"each scenario has interventions the other lacks (BASE only: {', '.join(only_b)}; OTHER only: "
             f"{', '.join(only_o)}); attribution needs one scenario's interventions to include the other's")
     small_names = {iv.name for iv in smaller.interventions}
-    if larger.with_interventions(small_names).fingerprint != smaller.fingerprint:
+    if not larger.with_interventions(small_names).same_inputs(smaller):
         what = differences_besides_interventions(smaller, larger)
         raise NotAttributable(
             "the scenarios differ in more than named interventions (" + "; ".join(what or ["their inputs"])
@@ -285,27 +284,11 @@ def model_groups(plan: AttributionPlan) -> dict[int, list[int]]:
     return groups
 
 
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(plan: AttributionPlan, seed: int) -> None:
-    """Pool initializer: the plan (one scenario and the players) travels once to each worker. Workers ignore
-    Ctrl-C: the parent handles it and stops them."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER.clear()
-    _WORKER.update(plan=plan, seed=seed)
-
-
-def _job(key: int, masks: tuple[int, ...], replication: int) -> tuple[int, int, np.ndarray]:
-    return key, replication, evaluate_group(_WORKER["plan"], masks, _WORKER["seed"], replication)
-
-
-def _mp_context() -> Any:
-    from .executors import process_context
-
-    return process_context(["svsim.experiment.attribution", "svsim.model"])
+def _group_task(payload: tuple[AttributionPlan, int], item: tuple[tuple[int, ...], int]) -> np.ndarray:
+    """One (model key, replication) job on the executor stack: the plan travels once to each worker."""
+    plan, seed = payload
+    masks, replication = item
+    return evaluate_group(plan, masks, seed, replication)
 
 
 def subset_deficits(
@@ -322,76 +305,27 @@ def subset_deficits(
     """D[mask, replication, year, measure] for every subset, and the number of simulations run.
 
     One simulation per (model key, replication); subsets whose every sibling is in `known` (results already run,
-    e.g. the comparison's two scenarios, by mask) are not simulated again.
+    e.g. the comparison's two scenarios, by mask) are not simulated again. The jobs run on the executor stack
+    (`executors.map_tasks`), so any number of workers or dask gives the same numbers.
     """
-    from .executors import default_workers, gather
+    from .executors import map_tasks
 
     years = financial_years(plan.mitigated)
     out = np.full((plan.n_subsets, replications, len(years), len(ATTRIBUTED)), np.nan)
     known = dict(known or {})
-    jobs: list[tuple[int, tuple[int, ...], int]] = []
-    for key, masks in model_groups(plan).items():
+    jobs: list[tuple[tuple[int, ...], int]] = []
+    for masks in model_groups(plan).values():
         if all(m in known for m in masks):
             for m in masks:
                 for r, result in enumerate(known[m][:replications]):
                     out[m, r] = result_money(result)
             continue
-        jobs.extend((key, tuple(masks), r) for r in range(replications))
-    groups = {key: masks for key, masks, _ in jobs}
-    n_workers = default_workers() if workers is None else workers
-    if executor == "dask" and jobs:
-        _run_on_dask(plan, seed, jobs, groups, out, n_workers, scheduler, progress)
-    elif n_workers <= 1 or len(jobs) <= 1:
-        for done, (_key, masks, r) in enumerate(jobs, start=1):
-            out[list(masks), r] = evaluate_group(plan, masks, seed, r)
-            if progress is not None:
-                progress(done, len(jobs))
-    else:
-        from ..signals import children_ignore_terminal_signals
-        from .executors import abandon_pool
-
-        pool = None
-        try:
-            with children_ignore_terminal_signals():  # workers start here: a terminal Ctrl-C is svsim's to handle
-                pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(),
-                                           initializer=_init_worker, initargs=(plan, seed))
-                futures = [pool.submit(_job, key, masks, r) for key, masks, r in jobs]
-            for key, r, values in gather(futures, progress):
-                out[list(groups[key]), r] = values
-        except BaseException:
-            if pool is not None:
-                abandon_pool(pool)
-            raise
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        jobs.extend((tuple(masks), r) for r in range(replications))
+    values = map_tasks(_group_task, (plan, seed), jobs, workers=workers, executor=executor, scheduler=scheduler,
+                       progress=progress, preload=["svsim.experiment.attribution"])
+    for (masks, r), value in zip(jobs, values, strict=True):
+        out[list(masks), r] = value
     return out, len(jobs)
-
-
-def _run_on_dask(plan: AttributionPlan, seed: int, jobs: list[tuple[int, tuple[int, ...], int]],
-                 groups: Mapping[int, tuple[int, ...]], out: np.ndarray, workers: int, scheduler: str | None,
-                 progress: Callable[[int, int], None] | None) -> None:
-    """The same jobs on dask.distributed (a local cluster, or `scheduler`): the plan is sent once to every worker."""
-    from .executors import open_dask
-
-    distributed, client, cluster = open_dask(workers, scheduler)
-    try:
-        shared = client.scatter(plan, broadcast=True)
-        futures = {client.submit(evaluate_group, shared, masks, seed, r, pure=False): (key, r)
-                   for key, masks, r in jobs}
-        try:
-            for done, fut in enumerate(distributed.as_completed(futures), start=1):
-                key, r = futures[fut]
-                out[list(groups[key]), r] = fut.result()
-                if progress is not None:
-                    progress(done, len(jobs))
-        except BaseException:
-            client.cancel(list(futures))
-            raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def brute_force_deficits(
@@ -400,7 +334,7 @@ def brute_force_deficits(
 ) -> np.ndarray:
     """D[mask, replication, year, measure] with every subset simulated on its own (the yardstick for the cache)."""
     if replicate is None:
-        from .executors import run_one as replicate
+        from .replications import run_one as replicate
     masks = range(plan.n_subsets)
     return np.stack([np.stack([result_money(replicate(plan.subset_scenario(m), seed, r))
                                for r in range(replications)]) for m in masks])

@@ -95,6 +95,9 @@ def unpaired_interval(base: Sequence[float], other: Sequence[float], level: floa
 # ---- measures of one replication ---------------------------------------------------------------------------------
 MEASURES = (
     "accumulated_deficit_gbp_m",
+    "accumulated_deficit_incl_backlog_gbp_m",
+    "backlog_commitment_gbp_m",
+    "children_waiting",
     "in_year_deficit_gbp_m",
     "hnb_spend_gbp_m",
     "placement_spend_gbp_m",
@@ -102,7 +105,9 @@ MEASURES = (
     "ehcps_january_census",
     *(f"ehcps_january_census.{s}" for s in SETTINGS),
 )
-"""Measures compared, in table order. EHCPs are counted at the January census that falls in the financial year."""
+"""Measures compared, in table order. EHCPs are counted at the January census that falls in the financial year.
+The accumulated deficit including the backlog commitment (finance/waiting.py) sits beside the headline, so that a
+policy which only delays children never reads as a saving without its deferred cost."""
 
 
 def replication_measures(result: ReplicationResult) -> dict[Measure, float]:
@@ -112,6 +117,9 @@ def replication_measures(result: ReplicationResult) -> dict[Measure, float]:
     for m in result.money:
         fy = m.financial_year
         out["accumulated_deficit_gbp_m", fy] = m.accumulated_deficit_gbp_m
+        out["accumulated_deficit_incl_backlog_gbp_m", fy] = m.accumulated_deficit_incl_backlog_gbp_m
+        out["backlog_commitment_gbp_m", fy] = m.backlog_commitment_gbp_m
+        out["children_waiting", fy] = m.children_waiting
         out["in_year_deficit_gbp_m", fy] = m.in_year_deficit_gbp_m
         out["hnb_spend_gbp_m", fy] = m.hnb_spend_gbp_m
         out["placement_spend_gbp_m", fy] = m.placement_spend_gbp_m

@@ -1,42 +1,402 @@
-"""Executors: run many (scenario, replication) tasks in parallel and give back the same results as a serial run.
+"""Executors: the one stack that runs many independent tasks in parallel and gives back what a serial run gives.
 
-Why this is safe to parallelise: a replication is fully determined by (scenario, seed, replication index) through
-named random streams (model/rng.py), and parameter uncertainty is drawn from its own named streams
-(experiment/uncertainty.py). So a task can run in any process, on any machine, in any order, and the results,
-re-ordered by task, are identical whatever the number of workers or the executor.
+Everything parallel in svsim (replications, the paired comparison, Shapley attribution, and sweeps or
+sensitivity analyses) goes through `map_tasks(fn, payload, items)` or, to keep the workers across several
+batches, a `TaskPool`. `fn(payload, item)` is a module-level function; the payload (scenarios, a plan, the seed)
+travels once to each worker; each item is small (a key and a replication index) and its result comes back in
+item order. Why results are identical whatever the workers or the executor: a task is fully determined by its
+payload and item (random numbers come only from named streams keyed by seed and replication, model/rng.py), so
+it can run in any process, on any machine, in any order.
 
-- `local`: a concurrent.futures.ProcessPoolExecutor kept for the whole call (or for several calls through
-  `TaskRunner`). The scenarios are sent once to each worker (the pool's initializer); a task travels as a small
-  tuple (index, key, replication). `workers=1` runs in this process, without a pool.
+- `local`: svsim's own pool of worker processes (forkserver; spawn where there is none), one pipe per worker,
+  items handed out one at a time to whichever worker is free. `workers=1` runs in this process, without a pool.
+  A worker keeps nothing between tasks: the payload is a local of its loop, and each finished task's objects
+  are released (a cycle collection after each task, so memory stays flat over thousands of tasks).
 - `dask`: dask.distributed. `scheduler=None` starts a LocalCluster of `workers` single-threaded processes;
-  otherwise the Client connects to `scheduler` (e.g. tcp://host:8786). The scenarios are scattered once.
+  otherwise the Client connects to `scheduler` (e.g. tcp://host:8786). The payload is scattered once.
   dask is optional: pip install 'svsim[dask]'.
+
+Shutdown is part of the contract. On any exception or interruption in this process (Ctrl-C, or SystemExit from
+a SIGTERM/SIGHUP handler) the work not yet started is dropped, worker processes are terminated and joined with a
+timeout (killed if they do not go), and Ctrl-C is ignored while that happens, so a second Ctrl-C cannot leave
+the shutdown hanging. Workers ignore Ctrl-C (the parent decides) and exit when the parent's pipe closes, so no
+worker outlives the parent. A dask LocalCluster is closed with its logging silenced.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
+import threading
+import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_ready
 from types import TracebackType
 from typing import Any
 
 from ..scenario import Scenario
-from . import replications
-from .replications import ReplicationResult
-from .uncertainty import apply_draws, draws_for
+from .replications import ReplicationResult, run_one
 
 EXECUTORS = ("local", "dask")
+PRELOAD = ["svsim.experiment.executors", "svsim.experiment.replications", "svsim.model"]
+"""Modules every local worker imports once (in the forkserver), so a new worker starts in milliseconds."""
+JOIN_TIMEOUT_S = 3.0
+"""How long terminated workers get to exit before they are killed."""
 
 Progress = Callable[[int, int], None]
 """progress(done, total), called in this process as tasks finish."""
+TaskFn = Callable[[Any, Any], Any]
+"""fn(payload, item) -> result: a module-level function (it is sent to workers by reference)."""
 
 
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check(executor: str, workers: int | None, scheduler: str | None) -> None:
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor '{executor}': expected one of {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ValueError("workers must be at least 1")
+    if scheduler is not None and executor != "dask":
+        raise ValueError("--scheduler needs the dask executor (--executor dask)")
+
+
+# ---- the generic stack ----------------------------------------------------------------------------------------
+class TaskPool:
+    """Workers (local processes or a dask client) that run `fn(payload, item)` for batches of items.
+
+    The workers start with the first batch that needs them and stay until `close()` (or the end of a `with`
+    block), so start-up and sending the payload happen once for several batches.
+    """
+
+    def __init__(self, fn: TaskFn, payload: Any, *, workers: int | None = None, executor: str = "local",
+                 scheduler: str | None = None, preload: Sequence[str] = ()) -> None:
+        _check(executor, workers, scheduler)
+        self.fn = fn
+        self.payload = payload
+        self.executor = executor
+        self.scheduler = scheduler
+        self.workers = workers or default_workers()
+        self.preload = [*PRELOAD, *preload]
+        self._backend: _Local | _Dask | None = None
+
+    def __enter__(self) -> TaskPool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self.abort()
+
+    def close(self) -> None:
+        """Let the workers finish and go (after a batch has completed)."""
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            with _no_interrupts():
+                backend.close()
+
+    def abort(self) -> None:
+        """Stop at once: drop pending work, terminate the workers (used on errors and interruptions)."""
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            with _no_interrupts():
+                backend.abort()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the local workers (empty for dask or before the first parallel batch)."""
+        return list(self._backend.pids()) if isinstance(self._backend, _Local) else []
+
+    def cluster_workers(self) -> int:
+        """How many workers the tasks ran on (for dask: the cluster's workers when last asked)."""
+        if isinstance(self._backend, _Dask):
+            return len(self._backend.client.scheduler_info().get("workers", {}))
+        return self.workers
+
+    def map(self, items: Sequence[Any], progress: Progress | None = None) -> list[Any]:
+        """fn(payload, item) for every item, in item order (a task's exception is re-raised here)."""
+        items = list(items)
+        if not items:
+            return []
+        if self.executor == "local" and (self.workers == 1 or len(items) == 1) and self._backend is None:
+            return self._serial(items, progress)
+        try:
+            if self._backend is None:
+                self._backend = (_Dask(self.payload, self.workers, self.scheduler) if self.executor == "dask"
+                                 else _Local(self.fn, self.payload, min(self.workers, len(items)), self.preload))
+            return self._backend.map(self.fn, items, progress)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _serial(self, items: list[Any], progress: Progress | None) -> list[Any]:
+        out = []
+        for done, item in enumerate(items, start=1):
+            out.append(self.fn(self.payload, item))
+            if progress is not None:
+                progress(done, len(items))
+        return out
+
+
+def map_tasks(fn: TaskFn, payload: Any, items: Sequence[Any], *, workers: int | None = None,
+              executor: str = "local", scheduler: str | None = None, progress: Progress | None = None,
+              preload: Sequence[str] = ()) -> list[Any]:
+    """[fn(payload, item) for item in items], run on `workers` processes (or dask), identical whatever they are.
+
+    `fn` must be a module-level function, `payload` and items picklable. `workers` defaults to every core
+    (ignored for dask with a `scheduler`: the cluster decides); `workers=1` runs here. `progress(done, total)` is
+    called in this process as tasks finish. Local workers are started with forkserver, so a script calling this
+    needs the usual `if __name__ == "__main__":` guard.
+    """
+    with TaskPool(fn, payload, workers=workers, executor=executor, scheduler=scheduler, preload=preload) as pool:
+        return pool.map(items, progress)
+
+
+@contextlib.contextmanager
+def _no_interrupts() -> Iterator[None]:
+    """Ignore Ctrl-C while workers are being stopped (bounded by JOIN_TIMEOUT_S), so a second one cannot hang it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+# ---- local processes ------------------------------------------------------------------------------------------
+def process_context(preload: list[str]) -> Any:
+    """forkserver where available (fast, and safe when this process has threads), else spawn; `preload` are
+    the modules every worker imports once."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(preload)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without sending its task's result (killed, or out of memory)."""
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself if it survives pickling, else a RuntimeError carrying its text and traceback."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        text = "".join(traceback.format_exception(exc))
+        return RuntimeError(f"a task failed in a worker process:\n{text}")
+
+
+def _worker_main(fn: TaskFn, payload: Any, conn: Any) -> None:
+    """A worker's whole life: receive (index, item), send (True, result) or (False, exception), until told to stop
+    or the parent's end of the pipe closes. Nothing is kept between tasks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        _, item = message
+        try:
+            reply: tuple[bool, Any] = (True, fn(payload, item))
+        except Exception as exc:
+            reply = (False, _portable(exc))
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+        except Exception as exc:  # an unpicklable result
+            conn.send((False, _portable(RuntimeError(f"a task's result could not be sent back: {exc!r}"))))
+        del message, item, reply
+        gc.collect()  # a finished run's objects hold reference cycles: free them now, not generations later
+
+
+class _Local:
+    def __init__(self, fn: TaskFn, payload: Any, n: int, preload: list[str]) -> None:
+        ctx = process_context(preload)
+        self.procs: list[Any] = []
+        self.conns: list[Any] = []
+        try:
+            for _ in range(n):
+                parent, child = ctx.Pipe(duplex=True)
+                proc = ctx.Process(target=_worker_main, args=(fn, payload, child), daemon=True, name="svsim-worker")
+                proc.start()
+                child.close()
+                self.procs.append(proc)
+                self.conns.append(parent)
+        except BaseException:
+            self.abort()
+            raise
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None) -> list[Any]:
+        results: list[Any] = [None] * len(items)
+        todo = iter(enumerate(items))
+        busy: dict[int, int] = {}  # worker -> index of its item
+
+        def feed(w: int) -> None:
+            nxt = next(todo, None)
+            if nxt is not None:
+                self.conns[w].send(nxt)
+                busy[w] = nxt[0]
+
+        for w in range(len(self.procs)):
+            feed(w)
+        done = 0
+        while busy:
+            ready = set(wait_ready([self.conns[w] for w in busy] + [self.procs[w].sentinel for w in busy]))
+            for w in list(busy):
+                conn, proc = self.conns[w], self.procs[w]
+                if conn in ready or conn.poll():
+                    try:
+                        ok, value = conn.recv()
+                    except (EOFError, OSError) as exc:
+                        proc.join(1.0)
+                        raise WorkerDied(f"worker process {proc.pid} died (exit code {proc.exitcode})") from exc
+                    index = busy.pop(w)
+                    if not ok:
+                        raise value
+                    results[index] = value
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(items))
+                    feed(w)
+                elif proc.sentinel in ready:
+                    proc.join(1.0)
+                    raise WorkerDied(f"worker process {proc.pid} died (exit code {proc.exitcode}) during a task")
+        return results
+
+    def close(self) -> None:
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        deadline = time.monotonic() + JOIN_TIMEOUT_S
+        for proc in self.procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        self.abort()  # whoever did not leave in time
+
+    def abort(self) -> None:
+        procs, self.procs = self.procs, []
+        conns, self.conns = self.conns, []
+        for proc in procs:
+            if proc.exitcode is None:
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+        deadline = time.monotonic() + JOIN_TIMEOUT_S
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in procs:
+            if proc.exitcode is None:
+                with contextlib.suppress(Exception):
+                    proc.kill()
+                    proc.join(1.0)
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.close()
+
+
+# ---- dask -----------------------------------------------------------------------------------------------------
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise RuntimeError("the dask executor needs dask.distributed: pip install 'svsim[dask]'") from exc
+    return distributed
+
+
+def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
+    """(dask.distributed, a client, the local cluster or None): a cluster of `workers` single-threaded processes
+    on this machine, or the scheduler at `scheduler`. The caller closes them with `close_dask`."""
+    distributed = _import_distributed()
+    if scheduler is not None:
+        return distributed, distributed.Client(scheduler), None
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    try:
+        return distributed, distributed.Client(cluster), cluster
+    except BaseException:
+        close_dask(None, cluster)
+        raise
+
+
+def close_dask(client: Any, cluster: Any) -> None:
+    """Close a client and a local cluster without dumping tracebacks (an interrupted close is still a close)."""
+    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        for thing in (client, cluster):
+            if thing is not None:
+                with contextlib.suppress(BaseException):
+                    thing.close()
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+class _Dask:
+    def __init__(self, payload: Any, workers: int, scheduler: str | None) -> None:
+        self.distributed, self.client, self.cluster = open_dask(workers, scheduler)
+        try:
+            self.shared = self.client.scatter(payload, broadcast=True)  # one copy on every worker
+        except BaseException:
+            self.abort()
+            raise
+        self.run_id = uuid.uuid4().hex[:12]
+        self.batch = 0
+
+    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None) -> list[Any]:
+        self.batch += 1
+        futures = [self.client.submit(fn, self.shared, item, key=f"svsim-{self.run_id}-{self.batch}-{i}", pure=False)
+                   for i, item in enumerate(items)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[Any] = [None] * len(items)
+        try:
+            for done, fut in enumerate(self.distributed.as_completed(futures), start=1):
+                results[index[fut.key]] = fut.result()
+                if progress is not None:
+                    progress(done, len(items))
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                self.client.cancel(futures)
+            raise
+        return results
+
+    def close(self) -> None:
+        close_dask(self.client, self.cluster)
+
+    abort = close
+
+
+# ---- replications ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Task:
     """One replication of one scenario."""
@@ -46,20 +406,10 @@ class Task:
     replication: int
 
 
-def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
-    """One task: draw the replication's uncertain parameters, then simulate and summarise it (draws recorded)."""
-    draws = draws_for(scenario, seed, replication)
-    # looked up at call time, so a test may substitute the engine (in this process: workers=1)
-    result = replications.run_replication(apply_draws(scenario, draws), seed, replication)
-    return replace(result, draws=draws) if draws else result
-
-
-def default_workers() -> int:
-    """All the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+def _replicate_task(payload: tuple[Mapping[str, Scenario], int], item: tuple[str, int]) -> ReplicationResult:
+    scenarios, seed = payload
+    key, replication = item
+    return run_one(scenarios[key], seed, replication)
 
 
 def run_tasks(
@@ -74,64 +424,39 @@ def run_tasks(
 ) -> list[ReplicationResult]:
     """Results in the order of `tasks`, identical whatever `workers`/`executor`.
 
-    Each task runs `run_replication(scenario_for_replication(scenarios[key], seed, replication), seed,
-    replication)` (see `run_one`), its uncertainty draws recorded in `ReplicationResult.draws`. `workers` defaults
-    to every core (for dask with a `scheduler`, it is ignored: the cluster decides); `workers=1` runs here,
-    without a pool. `progress(done, total)` is called in this process as tasks finish. Worker processes are
-    started with forkserver (spawn where there is none), so a script calling this needs the usual
-    `if __name__ == "__main__":` guard.
+    Each task runs `run_one(scenarios[key], seed, replication)`: the replication's uncertain parameters drawn,
+    then simulated and summarised, its draws recorded in `ReplicationResult.draws`.
     """
     with TaskRunner(scenarios, seed, workers=workers, executor=executor, scheduler=scheduler) as runner:
         return runner.run(tasks, progress=progress)
 
 
 class TaskRunner:
-    """A pool (local processes or a dask client) kept open across several batches of tasks.
+    """Replications of several scenarios on a `TaskPool` kept open across batches (the precision loop)."""
 
-    Used by `run_tasks` (one batch) and by the precision loop (batches until the intervals are narrow enough),
-    so worker start-up and sending the scenarios happen once.
-    """
-
-    def __init__(
-        self,
-        scenarios: Mapping[str, Scenario],
-        seed: int,
-        *,
-        workers: int | None = None,
-        executor: str = "local",
-        scheduler: str | None = None,
-    ) -> None:
-        if executor not in EXECUTORS:
-            raise ValueError(f"unknown executor '{executor}': expected one of {', '.join(EXECUTORS)}")
-        if workers is not None and workers < 1:
-            raise ValueError("workers must be at least 1")
-        if scheduler is not None and executor != "dask":
-            raise ValueError("--scheduler needs the dask executor (--executor dask)")
+    def __init__(self, scenarios: Mapping[str, Scenario], seed: int, *, workers: int | None = None,
+                 executor: str = "local", scheduler: str | None = None) -> None:
         self.scenarios = dict(scenarios)
         self.seed = int(seed)
-        self.executor = executor
-        self.scheduler = scheduler
-        self.workers = workers or default_workers()
-        self._backend: _Local | _Dask | None = None
+        self.pool = TaskPool(_replicate_task, (self.scenarios, self.seed), workers=workers, executor=executor,
+                             scheduler=scheduler)
+        self.executor, self.scheduler, self.workers = executor, scheduler, self.pool.workers
 
     def __enter__(self) -> TaskRunner:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close(abandon=exc is not None)
+        self.pool.__exit__(exc_type, exc, tb)
 
-    def close(self, abandon: bool = False) -> None:
-        """Shut the pool down; `abandon` (after an error or Ctrl-C) stops running replications instead of waiting."""
-        if self._backend is not None:
-            backend, self._backend = self._backend, None
-            backend.close(abandon) if isinstance(backend, _Local) else backend.close()
+    def close(self) -> None:
+        self.pool.close()
+
+    def worker_pids(self) -> list[int]:
+        return self.pool.worker_pids()
 
     def cluster_workers(self) -> int:
-        """How many workers the tasks ran on (for dask: the cluster's workers when last asked)."""
-        if isinstance(self._backend, _Dask):
-            return len(self._backend.client.scheduler_info().get("workers", {}))
-        return self.workers
+        return self.pool.cluster_workers()
 
     def run(self, tasks: Sequence[Task], progress: Progress | None = None) -> list[ReplicationResult]:
         """Run `tasks` and return their results in task order."""
@@ -139,189 +464,17 @@ class TaskRunner:
         unknown = sorted({t.key for t in tasks} - set(self.scenarios))
         if unknown:
             raise KeyError(f"tasks name unknown scenario(s): {', '.join(map(str, unknown))}")
-        if not tasks:
-            return []
-        if self.executor == "local" and (self.workers == 1 or len(tasks) == 1) and self._backend is None:
-            return self._serial(tasks, progress)
-        if self._backend is None:
-            self._backend = _Dask(self) if self.executor == "dask" else _Local(self, len(tasks))
-        return self._backend.run(tasks, progress)
-
-    def _serial(self, tasks: list[Task], progress: Progress | None) -> list[ReplicationResult]:
-        out = []
-        for done, t in enumerate(tasks, start=1):
-            out.append(run_one(self.scenarios[t.key], self.seed, t.replication))
-            if progress is not None:
-                progress(done, len(tasks))
-        return out
+        return self.pool.map([(t.key, t.replication) for t in tasks], progress)
 
 
-# ---- local process pool ---------------------------------------------------------------------------------------
-_WORKER_SCENARIOS: dict[str, Scenario] = {}
-_WORKER_SEED = 0
-
-
-def _init_worker(scenarios: dict[str, Scenario], seed: int) -> None:
-    """Pool initializer: each worker receives the scenarios once. Workers ignore Ctrl-C: the parent handles it,
-    cancels what has not started and waits for the running replications (under a second each)."""
-    global _WORKER_SEED
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SCENARIOS.clear()
-    _WORKER_SCENARIOS.update(scenarios)
-    _WORKER_SEED = seed
-
-
-def _run_in_worker(index: int, key: str, replication: int) -> tuple[int, ReplicationResult]:
-    return index, run_one(_WORKER_SCENARIOS[key], _WORKER_SEED, replication)
-
-
-def process_context(preload: list[str]) -> Any:
-    """forkserver where available (fast, and safe when this process has threads), else spawn; `preload` are
-    the modules every worker imports once."""
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(preload)
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def _mp_context() -> Any:
-    return process_context(["svsim.experiment.executors", "svsim.model"])
-
-
-def gather(futures: list[Future], progress: Progress | None = None) -> Iterator[Any]:
-    """Each future's result as it finishes (a worker's exception re-raised here), counting progress; on any
-    error or interruption the futures not yet started are cancelled."""
-    pending = set(futures)
-    done = 0
-    try:
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                yield fut.result()
-                done += 1
-                if progress is not None:
-                    progress(done, len(futures))
-    except BaseException:
-        for fut in pending:
-            fut.cancel()
-        raise
-
-
-class _Local:
-    def __init__(self, runner: TaskRunner, first_batch: int) -> None:
-        from ..signals import children_ignore_terminal_signals
-
-        pool = None
-        try:
-            with children_ignore_terminal_signals():  # the resource tracker starts here (see run)
-                pool = ProcessPoolExecutor(
-                    max_workers=min(runner.workers, first_batch),  # no idle processes for a small run
-                    mp_context=_mp_context(), initializer=_init_worker,
-                    initargs=(runner.scenarios, runner.seed),
-                )
-        except BaseException:  # a Ctrl-C held during the start arrives here: no pool left behind
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        self.pool = pool
-
-    def run(self, tasks: list[Task], progress: Progress | None) -> list[ReplicationResult]:
-        results: list[ReplicationResult | None] = [None] * len(tasks)
-        from ..signals import children_ignore_terminal_signals
-
-        with children_ignore_terminal_signals():  # processes start here: a terminal Ctrl-C is for svsim to handle
-            futures = [self.pool.submit(_run_in_worker, i, t.key, t.replication) for i, t in enumerate(tasks)]
-        for i, result in gather(futures, progress):
-            results[i] = result
-        return results  # type: ignore[return-value]
-
-    def close(self, abandon: bool = False) -> None:
-        if abandon:
-            abandon_pool(self.pool)
-        else:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def abandon_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool's running tasks at once and shut it down (after an error or Ctrl-C): nobody will read their
-    results, and waiting for them can take minutes."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-# ---- dask ---------------------------------------------------------------------------------------------------
-def _import_distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError("the dask executor needs dask.distributed: pip install 'svsim[dask]'") from exc
-    return distributed
-
-
-def _run_on_dask(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
-    return run_one(scenario, seed, replication)
-
-
-def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
-    """(dask.distributed, a client, the local cluster or None): a cluster of `workers` single-threaded processes
-    on this machine, or the scheduler at `scheduler`. The caller closes the client, then the cluster."""
-    distributed = _import_distributed()
-    if scheduler is not None:
-        return distributed, distributed.Client(scheduler), None
-    from ..signals import children_ignore_terminal_signals
-
-    cluster = None
-    try:
-        with children_ignore_terminal_signals(ignore_ctrl_c=True):  # a terminal Ctrl-C stops svsim, which closes
-            # the cluster quietly
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.CRITICAL)
-    except BaseException:  # a Ctrl-C held while the cluster started arrives here: close what was started
-        if cluster is not None:
-            cluster.close()
-        raise
-    return distributed, distributed.Client(cluster), cluster
-
-
-class _Dask:
-    def __init__(self, runner: TaskRunner) -> None:
-        self.distributed, self.client, self.cluster = open_dask(runner.workers, runner.scheduler)
-        self.seed = runner.seed
-        try:
-            # one copy of each scenario on every worker, referenced by every task
-            self.scattered = {key: self.client.scatter(s, broadcast=True) for key, s in runner.scenarios.items()}
-        except BaseException:
-            self.close()
-            raise
-        self.run_id = uuid.uuid4().hex[:12]
-        self.batch = 0
-
-    def run(self, tasks: list[Task], progress: Progress | None) -> list[ReplicationResult]:
-        self.batch += 1
-        futures = [
-            self.client.submit(_run_on_dask, self.scattered[t.key], self.seed, t.replication,
-                               key=f"svsim-{self.run_id}-{self.batch}-{i}", pure=False)
-            for i, t in enumerate(tasks)
-        ]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[ReplicationResult | None] = [None] * len(tasks)
-        try:
-            for done, fut in enumerate(self.distributed.as_completed(futures), start=1):
-                results[index[fut.key]] = fut.result()
-                if progress is not None:
-                    progress(done, len(tasks))
-        except BaseException:
-            self.client.cancel(futures)
-            raise
-        return results  # type: ignore[return-value]
-
-    def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-__all__ = ["EXECUTORS", "Task", "TaskRunner", "abandon_pool", "default_workers", "run_one", "run_tasks"]
+__all__ = [
+    "EXECUTORS",
+    "Task",
+    "TaskPool",
+    "TaskRunner",
+    "WorkerDied",
+    "default_workers",
+    "map_tasks",
+    "run_one",
+    "run_tasks",
+]

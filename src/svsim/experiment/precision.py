@@ -25,7 +25,6 @@ from functools import cache
 from typing import Generic, TypeVar
 
 import numpy as np
-from scipy.stats import binom
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -39,6 +38,8 @@ CONFIDENCE = 0.95
 @cache
 def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
     """1-based ranks (j, n + 1 - j) of the order-statistic interval for the median, or None if n is too small."""
+    from scipy.stats import binom  # heavy: imported only when an interval is asked for
+
     if n < 1:
         return None
     alpha = 1.0 - confidence

@@ -4,7 +4,7 @@ A replication is an independent task: `run_replication(scenario, seed, i)` retur
 only plain numbers (money by financial year, census counts, KPIs, spend by setting, monthly plans, uncertainty
 draws), never the History or the scenario. `run_replications` runs them one after another; `executors.run_tasks`
 runs them in a process pool or on dask and hands back the same results, because each replication is fully
-determined by (scenario, seed, replication index).
+determined by (scenario, seed, replication index). This module never imports the executors (they import it).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,8 +20,10 @@ from ..domain import SETTINGS
 from ..finance.costs import PlacementSpend, other_lines_gbp_m, placement_spend
 from ..finance.deficit import YearMoney, deficit_trajectory, financial_years
 from ..finance.kpis import census_counts, kpi_values
+from ..finance.waiting import waiting_by_year
 from ..model.history import History
 from ..scenario import Scenario
+from .flows import calendar_year_flows
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class ReplicationResult:
     runtime_s: float = 0.0
     draws: dict[str, float] = field(default_factory=dict)
     """Uncertain parameter path -> the number this replication drew for it (empty without uncertainty)."""
+    calendar_flows: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Flow measure (svsim.data.groups.FLOW_MEASURES) -> calendar year -> value, in the DfE's definitions."""
+    flow_coverage: dict[int, float] = field(default_factory=dict)
+    """Calendar year -> share of its days simulated (part-years' counts in calendar_flows are annualised)."""
 
     @property
     def years(self) -> list[int]:
@@ -67,7 +73,8 @@ def price_history(history: History, scenario: Scenario) -> tuple[PlacementSpend,
     incomplete = [fy for fy in years if not spend.is_complete(fy)]
     if incomplete:
         raise ValueError(f"the History does not cover financial year(s) {incomplete} in full")
-    return spend, deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years})
+    waiting = waiting_by_year(history, scenario, years)
+    return spend, deficit_trajectory(scenario, {fy: spend.total_gbp_m(fy) for fy in years}, waiting)
 
 
 def summarise(
@@ -87,6 +94,7 @@ def summarise(
     days = [max(history.day_of(m), 0) for m in history.month_starts]
     days = [d for d in days if d < history.days]
     months = tuple(history.date_of(d) for d in days)
+    calendar_flows, flow_coverage = calendar_year_flows(history)
     return ReplicationResult(
         replication=history.replication if replication is None else replication,
         seed=history.seed if seed is None else seed,
@@ -99,6 +107,8 @@ def summarise(
         month_starts=months,
         monthly_plans=np.array(history.occupancy[days], dtype=np.int32),
         runtime_s=runtime_s,
+        calendar_flows=calendar_flows,
+        flow_coverage=flow_coverage,
     )
 
 
@@ -109,6 +119,16 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Replicat
     began = time.perf_counter()
     history = simulate(scenario, seed=seed, replication=replication)
     return summarise(history, scenario, seed=seed, replication=replication, runtime_s=time.perf_counter() - began)
+
+
+def run_one(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
+    """One task: draw the replication's uncertain parameters, then simulate and summarise it (draws recorded)."""
+    from .uncertainty import apply_draws, draws_for
+
+    draws = draws_for(scenario, seed, replication)
+    # run_replication is looked up at call time, so a test may substitute the engine (in this process)
+    result = run_replication(apply_draws(scenario, draws), seed, replication)
+    return replace(result, draws=draws) if draws else result
 
 
 Replicate = Callable[[Scenario, int, int], ReplicationResult]
@@ -131,11 +151,11 @@ def run_replications(
 ) -> list[ReplicationResult]:
     """Run the replications one after another (in index order) and return their results.
 
-    `replicate` defaults to `executors.run_one` (the scenario's uncertainty drawn, then `run_replication`);
-    tests may substitute it. For parallel runs use `executors.run_tasks`, which gives the same results.
+    `replicate` defaults to `run_one` (the scenario's uncertainty drawn, then `run_replication`); tests may
+    substitute it. For parallel runs use `executors.run_tasks`, which gives the same results.
     """
     if replicate is None:
-        from .executors import run_one as replicate
+        replicate = run_one
     tasks = replication_tasks(seed, replications)
     results: list[ReplicationResult] = []
     for k, (s, i) in enumerate(tasks, start=1):
@@ -159,6 +179,7 @@ __all__ = [
     "ReplicationResult",
     "check_consistent",
     "replication_tasks",
+    "run_one",
     "run_replication",
     "run_replications",
     "summarise",

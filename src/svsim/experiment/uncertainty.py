@@ -15,10 +15,16 @@ Why it works this way:
   probabilities of exclusive outcomes that would sum above 1 are scaled down to sum to 1.
 - Values produced by interventions on top of drawn values are checked too: if one leaves its range the
   replication fails with a message naming the parameter (the scenario's uncertainty and interventions disagree).
+- Only the future is uncertain: a dated parameter keeps its values up to `horizon.last_observed` (the data the
+  scenario is fitted to) and takes the drawn value from the next day on (`draws_from`). So the fitted history, e.g.
+  Kent's closed year 2022-23, is the same path in every replication and carries no spread from the draws.
+  Parameters that are not dated (the start state, the plan end age) hold for the whole run and are drawn whole, as
+  is everything when the draws start on or before the census date (nothing observed to keep).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from functools import cache
@@ -147,18 +153,37 @@ def _rebalance(params: dict[str, Series], changed: set[str]) -> None:
             changed.add(m)
 
 
+def draws_from(scenario: Scenario) -> dt.date:
+    """The first day uncertainty draws act on: the day after `horizon.last_observed` (default: 1 January after
+    the calendar year holding horizon.start, i.e. after the last complete calendar year of data)."""
+    observed = scenario.value("horizon.last_observed") if "horizon.last_observed" in scenario.base_params else None
+    if observed is None:
+        return dt.date(scenario.start.year + 1, 1, 1)
+    return observed + dt.timedelta(days=1)
+
+
+def _drawn(series: Series, fn: Any, dated: bool, start: dt.date) -> Series:
+    """`series` with fn applied to the values in force from `start` on (to every value if it is not dated)."""
+    if not dated:
+        return series.map(fn)
+    return series.combine([start], lambda d, v: v if d < start else fn(v))
+
+
 def apply_draws(scenario: Scenario, draws: Mapping[str, float]) -> Scenario:
-    """The scenario with each uncertain path's drawn number applied to its base parameters, then clipped."""
+    """The scenario with each uncertain path's drawn number applied to its base parameters from the first
+    unobserved day on (`draws_from`), then clipped."""
     if not draws:
         return scenario
     base = scenario.base_params
+    start = draws_from(scenario)
     changed: dict[str, Series] = {}
     for u in scenario.uncertainty:
         x = draws[u.path]
         for leaf in u.leaves:
-            kind = scenario.specs[leaf].kind
+            spec = scenario.specs[leaf]
             current = changed.get(leaf, base[leaf])
-            changed[leaf] = current.map(lambda v, _k=kind, _op=u.apply, _x=x: clip(_k, _applied(_op, _x, v)))
+            fn = lambda v, _k=spec.kind, _op=u.apply, _x=x: clip(_k, _applied(_op, _x, v))  # noqa: E731
+            changed[leaf] = _drawn(current, fn, spec.dated and start > scenario.census_date, start)
     touched = set(changed)
     params = {**base, **changed}
     _rebalance(params, touched)
@@ -170,7 +195,7 @@ def apply_draws(scenario: Scenario, draws: Mapping[str, float]) -> Scenario:
 def _check_final(scenario: Scenario) -> None:
     """Interventions applied on top of drawn values must leave every parameter in its range."""
     paths = {leaf for u in scenario.uncertainty for leaf in u.leaves}
-    paths |= {c.path for iv in scenario.interventions for c in iv.changes}
+    paths |= {p for iv in scenario.interventions for p in iv.paths}
     for path in sorted(paths):
         spec = scenario.specs[path]
         for v in scenario.params[path].values:
@@ -201,5 +226,5 @@ def summarise_draws(draws: list[dict[str, float]]) -> dict[str, dict[str, float]
     return out
 
 
-__all__ = ["apply_draws", "clip", "draw", "draws_for", "scenario_for_replication", "stream_name",
+__all__ = ["apply_draws", "clip", "draw", "draws_for", "draws_from", "scenario_for_replication", "stream_name",
            "summarise_draws"]

@@ -13,6 +13,7 @@ from .costs import (
 from .deficit import YearMoney, deficit_trajectory, financial_years
 from .kpis import MEASURED, census_counts, census_date_in, kpi_values
 from .scoring import ProfileScore, kpi_rag, p_within_profile, profile_rag, score_year
+from .waiting import STAGES, WaitingYear, waiting_by_year
 
 __all__ = [
     "MEASURED",
@@ -35,4 +36,7 @@ __all__ = [
     "profile_rag",
     "score_year",
     "yearly_costs",
+    "STAGES",
+    "WaitingYear",
+    "waiting_by_year",
 ]

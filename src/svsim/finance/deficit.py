@@ -4,13 +4,16 @@ Rules (also in the README):
 
 - Yearly money values (HNB allocation, Schools Block transfer, other blocks' in-year position, other HNB lines,
   council and DfE contributions) are the values in force on 1 April of the financial year.
-- HNB spend = placement spend + other HNB lines; HNB income = allocation + Schools Block transfer.
+- HNB spend = placement spend + other HNB lines + the cost of waiting (finance/waiting.py); HNB income = allocation
+  + Schools Block transfer.
 - In-year HNB position = spend - income (+ is a deficit).
 - Accumulated DSG deficit at 31 March = last year's + in-year HNB + other blocks' in-year - council contribution,
   starting from `deficit.opening_accumulated_gbp_m` (the position the day before `horizon.start`).
   This is the figure *before* DfE Safety Valve contributions, which is what the Safety Valve profile states
   (Kent's £118m at 31 March 2023 is "prior to the DFE contributions"; its 2027-28 profile of £140m equals the DfE's
   £140m total). The position net of DfE instalments subtracts their running total.
+- Beside the headline: the children still waiting at 31 March and the backlog commitment (the full-year cost of the
+  plans and places they will turn into, finance/waiting.py); `accumulated_deficit_incl_backlog_gbp_m` adds it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from ..domain import financial_year_of
 from ..scenario import Scenario
 from .costs import first_day, other_lines_gbp_m
+from .waiting import WaitingYear
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,21 @@ class YearMoney:
     accumulated_deficit_gbp_m: float
     """At 31 March, before DfE contributions (comparable with the Safety Valve profile)."""
     accumulated_deficit_net_of_dfe_gbp_m: float
+    waiting_spend_gbp_m: float = 0.0
+    """HNB cost of children waiting (decision, assessment, place) and of appeals, in the year."""
+    children_waiting: float = 0.0
+    """Children still waiting for a decision, an assessment or a place at 31 March."""
+    backlog_commitment_gbp_m: float = 0.0
+    """Full-year cost of the plans and places the queue at 31 March will turn into."""
 
     @property
     def hnb_spend_gbp_m(self) -> float:
-        return self.placement_spend_gbp_m + self.other_lines_gbp_m
+        return self.placement_spend_gbp_m + self.other_lines_gbp_m + self.waiting_spend_gbp_m
+
+    @property
+    def accumulated_deficit_incl_backlog_gbp_m(self) -> float:
+        """The accumulated deficit plus the backlog commitment: delay does not read as a saving."""
+        return self.accumulated_deficit_gbp_m + self.backlog_commitment_gbp_m
 
     @property
     def hnb_income_gbp_m(self) -> float:
@@ -58,8 +73,13 @@ def financial_years(scenario: Scenario) -> list[int]:
     return list(range(financial_year_of(scenario.start), financial_year_of(scenario.end) + 1))
 
 
-def deficit_trajectory(scenario: Scenario, placement_spend_gbp_m: Mapping[int, float]) -> list[YearMoney]:
-    """Money for every reported financial year, from the placement spend of each (a pure function)."""
+def deficit_trajectory(
+    scenario: Scenario, placement_spend_gbp_m: Mapping[int, float], waiting: Mapping[int, WaitingYear] | None = None,
+) -> list[YearMoney]:
+    """Money for every reported financial year, from the placement spend and the waiting of each (pure).
+
+    Without `waiting` (or for a year it lacks) the cost of waiting, the children waiting and the commitment are 0.
+    """
     years = financial_years(scenario)
     missing = [y for y in years if y not in placement_spend_gbp_m]
     if missing:
@@ -79,11 +99,14 @@ def deficit_trajectory(scenario: Scenario, placement_spend_gbp_m: Mapping[int, f
         other_blocks = at("income.other_blocks_in_year_gbp_m", fy)
         council = at("deficit.council_contribution_gbp_m", fy)
         dfe = at("deficit.dfe_contribution_gbp_m", fy)
-        in_year = placements + other - allocation - transfer
+        w = (waiting or {}).get(fy)
+        waiting_spend = w.waiting_spend_gbp_m if w else 0.0
+        in_year = placements + other + waiting_spend - allocation - transfer
         gross += in_year + other_blocks - council
         dfe_total += dfe
         rows.append(
-            YearMoney(fy, placements, other, allocation, transfer, other_blocks, council, dfe, gross, gross - dfe_total)
+            YearMoney(fy, placements, other, allocation, transfer, other_blocks, council, dfe, gross, gross - dfe_total,
+                      waiting_spend, w.children_waiting if w else 0.0, w.backlog_commitment_gbp_m if w else 0.0)
         )
     return rows
 

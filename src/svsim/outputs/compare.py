@@ -125,19 +125,26 @@ def _ci(low: float, high: float) -> str:
 
 
 def differences_text(table: pd.DataFrame, base_label: str, replications: int) -> str:
-    """Accumulated-deficit difference OTHER - BASE per year, paired and unpaired 95% intervals, per OTHER."""
+    """Accumulated-deficit difference OTHER - BASE per year, paired and unpaired 95% intervals, per OTHER; beside it
+    the difference of the deficit including the backlog commitment (finance/waiting.py), so delay shows its cost."""
     blocks = []
     acc = table[table["measure"] == "accumulated_deficit_gbp_m"]
+    incl = table[table["measure"] == "accumulated_deficit_incl_backlog_gbp_m"]
+    incl_diff = {(r.other, r.financial_year): r.mean_difference for r in incl.itertuples()}
     for other, rows in acc.groupby("other", sort=False):
         lines = [
             f"{other} minus {base_label}: accumulated DSG deficit at 31 March, £m "
             f"(mean of {replications} paired replications; + means OTHER is higher)",
-            f"{'Year':<9}{'BASE':>9}{'OTHER':>9}{'Difference':>12}   {'paired 95% CI':<20}{'unpaired 95% CI':<20}",
+            f"{'Year':<9}{'BASE':>9}{'OTHER':>9}{'Difference':>12}   {'paired 95% CI':<20}{'unpaired 95% CI':<20}"
+            f"{'incl. backlog':>13}",
         ]
         for row in rows.itertuples():
             lines.append(f"{row.financial_year:<9}{row.base_mean:9.1f}{row.other_mean:9.1f}"
                          f"{_signed(row.mean_difference, 12)}   {_ci(row.ci_low, row.ci_high):<20}"
-                         f"{_ci(row.unpaired_ci_low, row.unpaired_ci_high):<20}")
+                         f"{_ci(row.unpaired_ci_low, row.unpaired_ci_high):<20}"
+                         f"{_signed(incl_diff.get((other, row.financial_year), float('nan')), 13)}")
+        lines.append("incl. backlog: the same difference with each year's backlog commitment added (the full-year "
+                     "cost of the plans the queue at 31 March will turn into)")
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)
 
@@ -177,7 +184,8 @@ def compare_folder_name(labels: Sequence[str]) -> str:
 
 def _scenario_record(s: Scenario) -> dict[str, Any]:
     return {"name": s.name, "title": s.title, "files": [{"path": p, "sha256": h} for p, h in s.files],
-            "fingerprint": s.fingerprint, "interventions": [iv.name for iv in s.interventions]}
+            "fingerprint": s.fingerprint, "interventions": [iv.name for iv in s.interventions],
+            "warnings": list(s.warnings)}
 
 
 def plan_all(base: Scenario, others: Sequence[Scenario], labels: Sequence[str]) -> dict[str, AttributionPlan | str]:

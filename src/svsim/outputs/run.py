@@ -17,6 +17,7 @@ from ..experiment.precision import DEFAULT_MAX, DEFAULT_START, PrecisionOutcome,
 from ..experiment.replications import Replicate, ReplicationResult
 from ..experiment.uncertainty import summarise_draws
 from ..scenario import Scenario
+from .flows import dfe_tables
 from .run_folder import RunFolder, run_name
 from .tables import (
     DEFAULT_QUANTILES,
@@ -59,6 +60,7 @@ def build_tables(
         "spend": spend_table(scenario, results),
         "placements": placements_table(results),
         "replications": replications_table(results),
+        **dfe_tables(results),  # flows.csv and census_dfe.csv (svsim.outputs.flows)
     }
 
 

@@ -36,9 +36,13 @@ DEFICIT_COLUMNS = (
     "sv_profile_gbp_m",
     "variance_gbp_m",
     "rag",
+    "accumulated_deficit_incl_backlog_gbp_m",
+    "backlog_commitment_gbp_m",
+    "children_waiting",
     "accumulated_deficit_net_of_dfe_gbp_m",
     "placement_spend_gbp_m",
     "other_lines_gbp_m",
+    "waiting_spend_gbp_m",
     "hnb_allocation_gbp_m",
     "schools_block_transfer_gbp_m",
     "other_blocks_in_year_gbp_m",
@@ -121,9 +125,13 @@ def deficit_table(
             "sv_profile_gbp_m": math.nan if score.profile_gbp_m is None else score.profile_gbp_m,
             "variance_gbp_m": math.nan if score.variance_gbp_m is None else score.variance_gbp_m,
             "rag": score.rag,
+            "accumulated_deficit_incl_backlog_gbp_m": med("accumulated_deficit_incl_backlog_gbp_m"),
+            "backlog_commitment_gbp_m": med("backlog_commitment_gbp_m"),
+            "children_waiting": med("children_waiting"),
             "accumulated_deficit_net_of_dfe_gbp_m": med("accumulated_deficit_net_of_dfe_gbp_m"),
             "placement_spend_gbp_m": med("placement_spend_gbp_m"),
             "other_lines_gbp_m": med("other_lines_gbp_m"),
+            "waiting_spend_gbp_m": med("waiting_spend_gbp_m"),
             "hnb_allocation_gbp_m": med("hnb_allocation_gbp_m"),
             "schools_block_transfer_gbp_m": med("schools_block_transfer_gbp_m"),
             "other_blocks_in_year_gbp_m": med("other_blocks_in_year_gbp_m"),
@@ -221,7 +229,8 @@ def spend_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.
 MONEY_MEASURES = (
     "placement_spend_gbp_m", "other_lines_gbp_m", "hnb_spend_gbp_m", "hnb_income_gbp_m", "in_year_deficit_gbp_m",
     "other_blocks_in_year_gbp_m", "council_contribution_gbp_m", "dfe_contribution_gbp_m", "accumulated_deficit_gbp_m",
-    "accumulated_deficit_net_of_dfe_gbp_m",
+    "accumulated_deficit_net_of_dfe_gbp_m", "waiting_spend_gbp_m", "children_waiting", "backlog_commitment_gbp_m",
+    "accumulated_deficit_incl_backlog_gbp_m",
 )
 
 

@@ -11,6 +11,9 @@ Semantics (also in the README):
   `order:`; then they apply in ascending order, each to the result of the one before.
 - A ramp between 'unlimited' and a number has no middle: the value stays as it was until the ramp's last
   step, when the full change applies.
+- `rebalance: mainstream` on an intervention that changes shares which must sum to 1 (a placement mix): in each
+  such group it changes, the named share takes up the difference at every date (so the user does not work out
+  what the other shares become).
 """
 
 from __future__ import annotations
@@ -53,10 +56,22 @@ class Intervention:
     changes: tuple[Change, ...]
     file: str
     line: int | None
+    rebalance: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    """For each share group changed: (the shares that take up the difference, in proportion to their size; the
+    other shares of the group)."""
 
     @property
     def until(self) -> dt.date:
         return self.end or END_OF_TIME
+
+    @property
+    def rebalance_paths(self) -> tuple[str, ...]:
+        return tuple(t for takers, _ in self.rebalance for t in takers)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every parameter the intervention changes (rebalanced shares included)."""
+        return tuple(c.path for c in self.changes) + self.rebalance_paths
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -133,11 +148,12 @@ def parse_interventions(
             if key in item and not isinstance(item[key], str):
                 bad(key, "expected text")
         changes = _parse_changes(item, path, specs, ramp, problems, where)
+        rebalance = _parse_rebalance(item, changes, specs, bad) if "rebalance" in item else ()
         if len(problems) == start_count:
             out.append(Intervention(
                 name=name, condition=condition, description=item.get("description", ""),
                 source=item.get("source", ""), start=start, end=end, ramp_months=ramp, order=order,
-                changes=tuple(changes), file=here.file, line=here.line,
+                changes=tuple(changes), file=here.file, line=here.line, rebalance=rebalance,
             ))
     if not problems:
         problems.extend(_conflicts(out))
@@ -202,6 +218,35 @@ def _parse_changes(item: Located, path: str, specs: Mapping[str, Param], ramp: A
     return out
 
 
+def _parse_rebalance(item: Located, changes: list[Change], specs: Mapping[str, Param],
+                     bad: Any) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """`rebalance: KEY`: in every share group the changes touch, KEY's share takes up the difference."""
+    from .overrides import share_groups
+
+    key = item.get("rebalance")
+    if not isinstance(key, str):
+        bad("rebalance", f"expected the name of a share, e.g. mainstream, got {_shown(key)}")
+        return ()
+    changed = {c.path for c in changes}
+    out = []
+    for group, members in share_groups().items():
+        if not changed.intersection(members):
+            continue
+        target = f"{group}.{key}"
+        if target not in members:
+            keys = [m.rsplit(".", 1)[1] for m in members]
+            bad("rebalance", f"'{key}' is not a share of {group}: {suggest(key, keys)}")
+            return ()
+        if target in changed:
+            bad("rebalance", f"{target} is changed by this intervention, so it cannot also take up the difference")
+            return ()
+        out.append(((target,), tuple(m for m in members if m != target and m in specs)))
+    if not out and changes:
+        bad("rebalance", "none of the changes is a share that must sum to 1 (such as placement.new_plan_mix...): "
+                         "there is nothing to rebalance")
+    return tuple(out)
+
+
 def _is_date(value: Any) -> bool:
     return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
 
@@ -236,7 +281,7 @@ def _conflicts(interventions: list[Intervention]) -> list[Problem]:
         for b in interventions[i + 1:]:
             if not (a.start < b.until and b.start < a.until):
                 continue
-            shared = sorted({c.path for c in a.changes} & {c.path for c in b.changes})
+            shared = sorted(set(a.paths) & set(b.paths))
             if not shared:
                 continue
             if a.order is None or b.order is None or a.order == b.order:
@@ -273,6 +318,7 @@ def apply_interventions(
     ordered = sorted(enumerate(interventions), key=lambda p: (p[1].order if p[1].order is not None else 0, p[0]))
     for _, iv in ordered:
         steps = _weight_steps(iv)
+        before_shares = {p: out[p] for _, others in iv.rebalance for p in others}
         for change in iv.changes:
             before = out[change.path]
             numeric = specs[change.path].kind in NUMERIC_KINDS
@@ -293,4 +339,21 @@ def apply_interventions(
                 return v + w * (target - v)
 
             out[change.path] = before.combine([d for d, _ in steps], value)
+        for takers, others in iv.rebalance:
+            dates = {d for p in others for d in (*before_shares[p].dates, *out[p].dates)}
+            dates |= {d for t in takers for d in out[t].dates}
+            old = {t: out[t] for t in takers}
+            for t in takers:
+
+                def taken_up(day: dt.date, v: Any, _others: tuple[str, ...] = others,
+                             _before: dict[str, Series] = before_shares, _old: dict[str, Series] = old) -> Any:
+                    was = sum(_before[p].at(day) for p in _others)
+                    now = sum(out[p].at(day) for p in _others)
+                    if was == now:
+                        return v
+                    total = sum(s.at(day) for s in _old.values())
+                    share = v / total if total > 0 else 1 / len(_old)
+                    return round(v + (was - now) * share, 12)  # no float noise from the sums
+
+                out[t] = out[t].combine(dates, taken_up)
     return out

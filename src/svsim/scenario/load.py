@@ -11,13 +11,14 @@ from . import checks
 from .errors import Problem, ScenarioError
 from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
+from .overrides import apply_arithmetic, override_tree, override_warnings, parse_overrides
 from .schema import SCHEMA
 from .spec import check_value
 from .targets import parse_targets, parse_uncertainty
-from .tree import Leaf, load_tree, merge, override_tree
+from .tree import Leaf, load_tree, merge
 from .units import plausibility
 from .validate import Resolver, Where, schema_leaves
-from .warnings import clipped_uncertainty, overridden_by_interventions, unusual_for_size
+from .warnings import clipped_uncertainty, unusual_for_size
 from .yamlio import Located
 
 
@@ -26,13 +27,13 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     path = Path(path)
     tree, files = load_tree(path)
     shown = str(path)
-    set_paths: list[str] = []
-    if overrides:
-        extra = override_tree(list(overrides))
+    sets = parse_overrides(list(overrides))
+    original = tree
+    if sets:
+        extra = override_tree(sets)
         if "extends" in extra:
             raise ScenarioError([Problem("--set", "extends", "--set cannot change 'extends' (the file a scenario "
                                          "extends is read before any --set): write a scenario file that extends it")])
-        set_paths = list(_leaf_paths(extra))
         tree = merge(tree, extra)
     top = Where(shown, None)
     locate = _locator(tree, shown)
@@ -70,6 +71,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     r = Resolver(window)
     r.specs.update(schema_leaves(SCHEMA))  # every known path, so a bad value is not also reported as unknown
     r.node(SCHEMA, tree, "", top)
+    if any(o.on_resolved for o in sets) and not r.problems:
+        _apply_arithmetic(r, sets)
     customs = r.customs
     targets, p = parse_targets(*customs.get("targets", (None, top)), (start, end))
     r.problems.extend(p)
@@ -87,12 +90,17 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         r.problems.extend(checks.demand_problems(r.params, locate))
     if r.problems:
         raise ScenarioError(r.problems)
-    warnings = [*r.warnings, *overridden_by_interventions(set_paths, interventions, r.specs),
-                *clipped_uncertainty(uncertainty, r.params, r.specs, locate),
+    warnings = [*r.warnings, *clipped_uncertainty(uncertainty, r.params, r.specs, locate),
                 *unusual_for_size(r.params, locate)]
 
     meta = r.params
     text = lambda key: meta[key].first  # noqa: E731
+    if sets:  # what the --set values would have been without them, for the warnings
+        before = Resolver(window)
+        before.node(SCHEMA, original, "", top)
+        warnings += [Problem("--set", given, message)
+                     for given, message in override_warnings(sets, before.params, r.params, interventions,
+                                                             census_date, meta["horizon.last_observed"].first)]
     return Scenario(
         name=text("name"), title=text("title"), council=text("council"), description=text("description"),
         files=tuple((_display(f), _sha256(f)) for f in files),
@@ -104,6 +112,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     )
 
 
+def _apply_arithmetic(r: Resolver, sets: list) -> None:
+    """`PATH*=X` / `PATH+=X` on the resolved values, then shares re-checked."""
+    changed, problems = apply_arithmetic(r.params, r.specs, r.sources, sets)
+    r.problems.extend(problems)
+    for group, (spec, _where) in r.groups.items():
+        if spec.total and any(p.startswith(group + ".") for p in changed):
+            r.check_total(spec, group, Where("--set", None), because=" after --set")
+
+
 def _check_after_interventions(r: Resolver, interventions: list) -> None:
     """Values pushed out of range by interventions (a probability above 1, shares off 1) are errors too."""
     if not interventions:
@@ -111,8 +128,8 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
     after = apply_interventions(r.params, r.specs, interventions)
     touched: dict[str, list[str]] = {}
     for iv in interventions:
-        for c in iv.changes:
-            touched.setdefault(c.path, []).append(iv.name)
+        for path in iv.paths:
+            touched.setdefault(path, []).append(iv.name)
     by_name = {iv.name: iv for iv in interventions}
     for path, names in touched.items():
         spec = r.specs[path]
@@ -137,15 +154,6 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
             r.check_total(spec, group, Where(iv.file, iv.line),
                           because=f" after intervention {', '.join(sorted(names))}")
     r.params = before
-
-
-def _leaf_paths(node: Located, prefix: str = ""):  # noqa: ANN202 - a generator of str
-    for key, value in node.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Located):
-            yield from _leaf_paths(value, path)
-        else:
-            yield path
 
 
 def _locator(tree: Located, shown: str) -> checks.Locate:

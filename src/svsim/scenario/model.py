@@ -123,7 +123,8 @@ class Scenario:
             "interventions": [
                 {"name": iv.name, "condition": iv.condition, "start": iv.start, "end": iv.end,
                  "ramp_months": iv.ramp_months, "order": iv.order,
-                 "changes": {c.path: {c.op: c.amount} for c in iv.changes}}
+                 "changes": {c.path: {c.op: c.amount} for c in iv.changes},
+                 **({"rebalance": list(iv.rebalance_paths)} if iv.rebalance else {})}
                 for iv in self.interventions
             ],
             "targets": {
@@ -151,6 +152,25 @@ class Scenario:
             data["parameters"].pop(label, None)
         text = yaml.safe_dump(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+    def same_inputs(self, other: Scenario) -> bool:
+        """Equal model inputs: the same fingerprint, or the same but for interventions' `order:` where that changes
+        no parameter (an inherited intervention patched with an `order:` so that a new one can follow it)."""
+        if self.fingerprint == other.fingerprint:
+            return True
+
+        def without_order(s: Scenario) -> str:
+            data = s.to_dict()
+            for label in LABELS:
+                data.pop(label, None)
+                data["parameters"].pop(label, None)
+            for iv in data["interventions"]:
+                iv.pop("order", None)
+            return yaml.safe_dump(data, sort_keys=True)
+
+        return without_order(self) == without_order(other) and all(
+            self.params[p] == other.params.get(p) for p in self.params if p not in LABELS)
 
 
 def _rebuild(fields: dict[str, Any]) -> Scenario:

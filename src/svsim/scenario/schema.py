@@ -58,6 +58,14 @@ SCHEMA = Section(
             {
                 "start": Param(DATE, "first day reported (start of the first financial year)", dated=False),
                 "end": Param(DATE, "last day simulated (end of the last financial year)", dated=False),
+                "last_observed": Param(
+                    DATE,
+                    "last day of the data the scenario is fitted to: uncertainty draws apply to dated values from the "
+                    "next day on, never to the history (default: 31 December of the year holding horizon.start, "
+                    "the end of the last complete calendar year of data)",
+                    None,
+                    dated=False,
+                ),
             },
             "the period reported; the simulation starts earlier, at start_state.census_date (the lead-in)",
         ),
@@ -126,7 +134,7 @@ SCHEMA = Section(
         "assessment": Section(
             {
                 "officers_fte": count("EHC case officer posts (establishment, full-time equivalent)",
-                                      limits=(0, 1_000_000), usual=(0, 1_000)),  # tests use 100,000: no limit
+                                      limits=(0, 10_000), usual=(0, 1_000)),
                 "vacancy_rate": prob("share of those posts vacant", 0.0),
                 "assessments_per_officer": Param(
                     RATE, "assessments a filled post works on at once (capacity = filled posts x this)",
@@ -225,6 +233,30 @@ SCHEMA = Section(
                     "mainstream top-up: the HNB pays the support cost above the threshold",
                 ),
                 "nhs_share": ByKey(SETTINGS, prob("share of placement cost met by NHS joint funding", 0.0)),
+                "waiting": Section(
+                    {
+                        "decision_gbp_per_year": Param(
+                            MONEY, "HNB cost per child a year while a request awaits the decision to assess "
+                            "(interim support, tuition for children out of school)", 0.0, unit="GBP",
+                        ),
+                        "assessment_gbp_per_year": Param(
+                            MONEY, "HNB cost per child a year while an assessment waits for an officer or is "
+                            "under way", 0.0, unit="GBP",
+                        ),
+                        "place_gbp_per_year": Param(
+                            MONEY, "HNB cost per child a year while a child with a plan waits for a place (tuition "
+                            "or a package while a place is found), on top of the neet_awaiting unit cost", 0.0,
+                            unit="GBP",
+                        ),
+                        "appeal_gbp": Param(
+                            MONEY, "HNB cost of one appeal to the tribunal (mediation, legal and officer time)", 0.0,
+                            unit="GBP",
+                        ),
+                    },
+                    "the cost of waiting: children in a queue, priced per child-day from the monthly queue "
+                    "levels (price-base prices, uplifted like eotas), and appeals",
+                    optional=True,
+                ),
                 "other_lines_gbp_m": ByKey(
                     None, Param(SIGNED_MONEY, "yearly amount (value in force on 1 April)", unit="gbp_m",
                                  limits=(None, 2_000), usual=(None, 500)),
@@ -280,7 +312,8 @@ SCHEMA = Section(
     }
 )
 
-INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes")
+INTERVENTION_KEYS = ("name", "condition", "description", "source", "start", "end", "ramp_months", "order", "changes",
+                     "rebalance")
 CHANGE_OPS = ("set", "multiply", "add")
 KPI_DIRECTIONS = ("higher", "lower")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ScenarioError
-from .yamlio import Located, parse_yaml, read_yaml
+from .yamlio import Located, read_yaml
 
 META_KEYS = ("source", "unit", "note")
 MAX_EXTENDS_DEPTH = 20
@@ -130,6 +130,8 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
         replacement = own_by_name.get(_item_name(item))
         if replacement is not None:
             placed.add(id(replacement))
+            if isinstance(replacement, Located) and isinstance(item, Located) and "changes" not in replacement:
+                replacement = _patched(item, replacement)
         combined.append(item if replacement is None else replacement)
     combined += [i for i in own if id(i) not in placed]
 
@@ -151,6 +153,20 @@ def _merge_scenarios(base: Located, over: Located) -> Located:
         merged.key_lines["interventions"] = src.line_of("interventions")
         merged.key_files["interventions"] = src.file_of("interventions")
     return merged
+
+
+def _patched(inherited: Located, patch: Located) -> Located:
+    """An inherited intervention with only the keys a child gives changed (a child item without `changes:` patches
+    rather than replaces: e.g. `- {name: statutory-decisions, order: 1}`). Keeps its name, so `compare` can still
+    attribute savings to it."""
+    out = Located(inherited)
+    out.file, out.line = patch.file or inherited.file, patch.line
+    out.key_lines, out.key_files = dict(inherited.key_lines), dict(inherited.key_files)
+    for key, value in patch.items():
+        out[key] = value
+        out.key_lines[key] = patch.line_of(key)
+        out.key_files[key] = patch.file_of(key)
+    return out
 
 
 def _intervention_items(node: Any) -> list:
@@ -210,38 +226,6 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def override_tree(assignments: list[str]) -> Located:
-    """Build a tree from command-line `PATH=VALUE` overrides (VALUE read as YAML)."""
-    problems: list[Problem] = []
-    root = Located()
-    root.file = "--set"
-    for text in assignments:
-        path, sep, raw = text.partition("=")
-        path = path.strip()
-        if not sep or not path:
-            problems.append(Problem("--set", text, "expected PATH=VALUE, e.g. assessment.vacancy_rate=0.1"))
-            continue
-        try:
-            value = parse_yaml(raw, f"--set {path}")
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            continue
-        node = root
-        keys = path.split(".")
-        for key in keys[:-1]:
-            key = _key(key)
-            child = node.get(key)
-            if not isinstance(child, Located):
-                child = Located()
-                child.file = "--set"
-                node[key] = child
-            node = child
-        node[_key(keys[-1])] = to_tree(value, "--set") if isinstance(value, Located) else Leaf(value, "--set", None)
-    if problems:
-        raise ScenarioError(problems)
-    return root
 
 
 def _key(text: str) -> Any:

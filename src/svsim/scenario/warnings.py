@@ -7,34 +7,13 @@ Each function returns Problems (file, key path, line, message) that `load_scenar
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from .checks import Locate
 from .dated import Series
 from .errors import Problem
 from .spec import Param, check_value
 from .targets import Uncertain
-
-
-def overridden_by_interventions(set_paths: Iterable[str], interventions: Sequence[Any],
-                                specs: Mapping[str, Param] | None = None) -> list[Problem]:
-    """A `--set` value that an intervention then changes: the user may think the --set value holds throughout.
-
-    `set_paths` are the parameter paths given with --set (a group, e.g. `placement.new_plan_mix.under_5`, covers
-    the parameters under it); `interventions` are the scenario's (each with `.name`, `.start`, `.changes`).
-    """
-    out = []
-    for path in set_paths:
-        for iv in interventions:
-            for c in iv.changes:
-                if c.path == path or c.path.startswith(path + "."):
-                    effect = ("replaces the value you set" if c.op == "set"
-                              else f"then changes the value you set ({c.op} {c.amount:g})"
-                              if isinstance(c.amount, int | float) else "then changes the value you set")
-                    out.append(Problem("--set", c.path, f"intervention '{iv.name}' {effect} from "
-                                       f"{iv.start.isoformat()}", None))
-    return out
 
 
 def _extremes(u: Uncertain) -> tuple[float, float]:
@@ -101,4 +80,4 @@ def unusual_for_size(params: Mapping[str, Series], locate: Locate) -> list[Probl
                     "check the allocation's unit (£m) and the population", line)]
 
 
-__all__ = ["clipped_uncertainty", "overridden_by_interventions", "unusual_for_size"]
+__all__ = ["clipped_uncertainty", "unusual_for_size"]

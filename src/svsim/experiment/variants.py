@@ -1,0 +1,384 @@
+"""Running a scenario with chosen parameter values on common random numbers: what sensitivity analysis, goal-seek
+(`solve`) and sweeps share.
+
+Two ways of giving a scenario new values, because they answer different questions:
+- A **factor** (sensitivity analysis) is an uncertain input. It acts like an `uncertainty:` entry (multiply, add or
+  set on the BASE parameters from the day after `horizon.last_observed`, then clipped and shares renormalised:
+  `uncertainty.apply_draws`), and interventions then act on it as on the file's values. Factors come from the
+  scenario's `uncertainty:` section or a parameters file listing ranges with their sources.
+- A **lever** (solve, sweep) is a policy value. It acts LAST, after every intervention, from the first day of the
+  first open financial year (the closed years keep their outturn): a synthetic intervention that sets the parameter
+  (or scales it with `--scale`), so a measure such as Kent's `statutory-decisions` does not override it. Shares that
+  must sum to 1 take up the difference in proportion to their size. A lever may also be an intervention's size
+  (`intervention:NAME`: every change of that intervention set to, or scaled by, the value).
+
+Every point of a design runs replications 0..n-1 with the same seed: common random numbers, so two points differ by
+their values and not by luck. The evaluation of one (point, replication) is the module-level function `evaluate`,
+whose payload (the scenario and how to vary it) is sent once per worker and whose item is small, run by the
+engine's generic `executors.map_tasks`; results never depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..finance.deficit import financial_years
+from ..scenario import Problem, Scenario, ScenarioError
+from ..scenario.interventions import Change, Intervention
+from ..scenario.overrides import closed_until, leaves_under, share_groups
+from ..scenario.spec import CAPACITY, NUMERIC_KINDS, PROBABILITY, check_value, finite_number
+from ..scenario.targets import Uncertain
+from . import replications
+from .uncertainty import apply_draws, scenario_for_replication
+
+LEVER_ORDER = 10**6
+"""A lever applies after every intervention of the scenario."""
+APPLY = ("multiply", "add", "set")
+
+
+# ---- factors (sensitivity) ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Factor:
+    """An input varied by sensitivity analysis over [low, high] (applied like an `uncertainty:` entry)."""
+
+    path: str
+    apply: str
+    low: float
+    high: float
+    nominal: float
+    source: str
+    leaves: tuple[str, ...]
+
+    def as_uncertain(self) -> Uncertain:
+        return Uncertain(self.path, "uniform", {"low": self.low, "high": self.high}, self.apply, self.leaves)
+
+
+def _quantiles(u: Uncertain, q: Sequence[float]) -> list[float]:
+    from scipy import stats
+
+    a = u.args
+    dist = {
+        "normal": lambda: stats.norm(a.get("mean"), a.get("sd")),
+        "lognormal": lambda: stats.lognorm(a.get("sigma"), scale=a.get("median")),
+        "triangular": lambda: stats.triang((a["mode"] - a["low"]) / (a["high"] - a["low"]), loc=a["low"],
+                                           scale=a["high"] - a["low"]),
+        "uniform": lambda: stats.uniform(a["low"], a["high"] - a["low"]),
+        "beta": lambda: stats.beta(a.get("alpha"), a.get("beta")),
+    }[u.distribution]()
+    return [float(x) for x in dist.ppf(q)]
+
+
+def factors_from_uncertainty(scenario: Scenario) -> list[Factor]:
+    """One factor per `uncertainty:` entry: its range is the distribution's whole support when bounded (uniform,
+    triangular) and its 5th to 95th percentile otherwise; its nominal value the median."""
+    out = []
+    for u in scenario.uncertainty:
+        if u.distribution in ("uniform", "triangular"):
+            low, high = u.args["low"], u.args["high"]
+        else:
+            low, high = _quantiles(u, (0.05, 0.95))
+        (nominal,) = _quantiles(u, (0.5,))
+        source = scenario.sources.get(f"uncertainty.{u.path}", "") or "the scenario's uncertainty section"
+        out.append(Factor(u.path, u.apply, low, high, nominal,
+                          f"{source} ({u.distribution} {', '.join(f'{k} {v:g}' for k, v in u.args.items())})",
+                          u.leaves))
+    return out
+
+
+def read_parameters_file(path: Path, scenario: Scenario) -> list[Factor]:
+    """A parameters file for sensitivity analysis; raise ScenarioError listing every problem (file, key, line).
+
+    ```yaml
+    parameters:
+      demand.request_rate_per_10k_0_18: {low: 0.9, high: 1.15, apply: multiply, source: "assumption: ..."}
+      assessment.officers_fte: {low: 60, high: 100, apply: set, nominal: 80, source: "..."}
+    ```
+    `apply` defaults to multiply; `nominal` (the value the other factors hold in one-at-a-time analysis) defaults to
+    1 for multiply, 0 for add and the middle of the range for set.
+    """
+    from ..scenario.tree import Leaf, to_tree
+    from ..scenario.yamlio import Located, read_yaml
+
+    shown = str(path)
+    if not path.is_file():
+        raise ScenarioError([Problem(shown, "", "no such parameters file")])
+    data = to_tree(read_yaml(path, shown), shown)
+    node = data.get("parameters") if isinstance(data, Located) else None
+    if not isinstance(node, Located) or not node:
+        raise ScenarioError([Problem(shown, "parameters", "expected 'parameters:' mapping parameter paths to "
+                                     "{low, high, apply, source}", getattr(data, "line", None))])
+    problems: list[Problem] = []
+    out = []
+    for key, body in node.items():
+        line, here = node.line_of(key), f"parameters.{key}"
+        leaves = tuple(leaves_under(str(key), scenario.specs))
+        if not leaves:
+            problems.append(Problem(shown, here, f"no parameter '{key}' in the scenario", line))
+            continue
+        if any(scenario.specs[p].kind not in NUMERIC_KINDS or not scenario.specs[p].dated for p in leaves):
+            problems.append(Problem(shown, here, "only numeric parameters that may change over time can vary", line))
+            continue
+        if not isinstance(body, Located):
+            problems.append(Problem(shown, here, "expected {low: ..., high: ..., apply: ..., source: ...}", line))
+            continue
+        raw = {k: (v.value if isinstance(v, Leaf) else v) for k, v in body.items()}
+        unknown = set(raw) - {"low", "high", "apply", "source", "nominal", "note"}
+        if unknown:
+            k = sorted(unknown)[0]
+            problems.append(Problem(shown, f"{here}.{k}", f"unknown key '{k}' (allowed: low, high, apply, nominal, "
+                                                          "source, note)", body.line_of(k)))
+            continue
+        low, high = finite_number(raw.get("low")), finite_number(raw.get("high"))
+        apply = raw.get("apply", "multiply")
+        if low is None or high is None or not low < high:
+            problems.append(Problem(shown, here, "needs numbers low < high", line))
+            continue
+        if apply not in APPLY:
+            problems.append(Problem(shown, f"{here}.apply", f"expected one of {', '.join(APPLY)}",
+                                    body.line_of("apply")))
+            continue
+        source = raw.get("source")
+        if not isinstance(source, str) or not source.strip():
+            problems.append(Problem(shown, f"{here}.source", "every range needs a source (the report, DfE "
+                                                             "statistics, or 'assumption: why')", line))
+            continue
+        default = {"multiply": 1.0, "add": 0.0}.get(apply, (low + high) / 2)
+        nominal = finite_number(raw.get("nominal", default))
+        if nominal is None or not low <= nominal <= high:
+            problems.append(Problem(shown, f"{here}.nominal", "expected a number between low and high",
+                                    body.line_of("nominal")))
+            continue
+        out.append(Factor(str(key), apply, low, high, nominal, source.strip(), leaves))
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def with_factor_values(scenario: Scenario, factors: Sequence[Factor], values: Sequence[float]) -> Scenario:
+    """The scenario with each factor's value applied to its base parameters (as `uncertainty:` draws are), and no
+    uncertainty of its own left (the factors are the inputs being varied)."""
+    bare = dataclasses.replace(scenario, uncertainty=tuple(f.as_uncertain() for f in factors))
+    applied = apply_draws(bare, {f.path: float(v) for f, v in zip(factors, values, strict=True)})
+    return dataclasses.replace(applied, uncertainty=())
+
+
+# ---- levers (solve, sweep) ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Lever:
+    """A policy value found by `solve` or varied by `sweep` (see the module docstring)."""
+
+    path: str
+    """A parameter or group path, `*` matching one key (placement.new_plan_mix.*.mainstream), or
+    `intervention:NAME`."""
+    scale: bool
+    since: dt.date
+    leaves: tuple[str, ...]
+    low: float
+    high: float
+    current: str
+    """What the scenario has now, for messages."""
+
+    @property
+    def intervention(self) -> str | None:
+        return self.path.split(":", 1)[1] if self.path.startswith("intervention:") else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} x" if self.scale else self.path
+
+
+def _matching(path: str, specs: Sequence[str]) -> list[str]:
+    if "*" not in path:
+        return leaves_under(path, specs)
+    pattern = re.compile("^" + re.escape(path).replace(r"\*", r"[^.]+") + r"(\..+)?$")
+    return [p for p in specs if pattern.match(p)]
+
+
+def open_from(scenario: Scenario) -> dt.date:
+    """The first day of the first financial year not closed by `horizon.last_observed` (horizon.start if none)."""
+    observed = scenario.params.get("horizon.last_observed")
+    closed = closed_until(observed.first if observed is not None else None)
+    return max(scenario.start, closed + dt.timedelta(days=1)) if closed else scenario.start
+
+
+def parse_lever(scenario: Scenario, path: str, *, scale: bool = False,
+                bounds: tuple[float, float] | None = None) -> Lever:
+    """Check a lever against the scenario and fix its valid range; ValueError with a readable message if wrong.
+
+    Default range: a probability or share set between 0 and 1; scaled between 0 and the factor that takes the
+    largest of its values to 1 (or x3 for other numbers); another number set between 0 and three times its largest
+    value now; an intervention's size between 0 and three times it (or x0 to x3 scaled).
+    """
+    since = open_from(scenario)
+    if path.startswith("intervention:"):
+        name = path.split(":", 1)[1]
+        iv = next((i for i in scenario.interventions if i.name == name), None)
+        if iv is None:
+            raise ValueError(f"no intervention named '{name}' (the scenario has: "
+                             f"{', '.join(i.name for i in scenario.interventions) or 'none'})")
+        amounts = [c.amount for c in iv.changes if finite_number(c.amount) is not None]
+        if not amounts:
+            raise ValueError(f"intervention '{name}' changes nothing numeric")
+        top = max(abs(a) for a in amounts) or 1.0
+        default = (0.0, 3.0) if scale else (0.0 if min(amounts) >= 0 else -3 * top, 3 * top)
+        current = ", ".join(f"{c.path} {c.op} {c.amount:g}" for c in iv.changes)
+        return _bounded(Lever(path, scale, iv.start, tuple(c.path for c in iv.changes), *default, current), bounds)
+    leaves = tuple(_matching(path, list(scenario.specs)))
+    if not leaves:
+        raise ValueError(f"no parameter '{path}' (see svsim params; a group name or * for one key is allowed)")
+    kinds = {scenario.specs[p].kind for p in leaves}
+    if not kinds <= NUMERIC_KINDS or not all(scenario.specs[p].dated for p in leaves):
+        raise ValueError(f"'{path}' is not a number that may change over time")
+    values = [float(v) for p in leaves for v in scenario.params[p].values if not math.isinf(float(v))]
+    top = max(values, default=1.0)
+    if kinds <= {PROBABILITY}:
+        default = (0.0, 1.0 / top if top > 0 else 1.0) if scale else (0.0, 1.0)
+    else:
+        default = (0.0, 3.0) if scale else (0.0, 3 * top if top > 0 else 1.0)
+    now = sorted({f"{float(scenario.params[p].at(since)):g}" for p in leaves})
+    current = f"{now[0]}" if len(now) == 1 else f"{now[0]} to {now[-1]} ({len(leaves)} parameters)"
+    return _bounded(Lever(path, scale, since, leaves, *default, current), bounds)
+
+
+def _bounded(lever: Lever, bounds: tuple[float, float] | None) -> Lever:
+    if bounds is None:
+        return lever
+    low, high = bounds
+    if not low < high:
+        raise ValueError(f"the range {low:g}:{high:g} must have LOW < HIGH")
+    return dataclasses.replace(lever, low=low, high=high)
+
+
+def with_lever_value(scenario: Scenario, lever: Lever, value: float) -> Scenario:
+    """The scenario with the lever at `value`; ValueError when that takes a parameter out of its range."""
+    name = lever.intervention
+    if name is not None:
+        ivs = tuple(
+            dataclasses.replace(iv, changes=tuple(
+                dataclasses.replace(c, amount=(c.amount * value if lever.scale else value))
+                if finite_number(c.amount) is not None else c for c in iv.changes))
+            if iv.name == name else iv for iv in scenario.interventions)
+        out = dataclasses.replace(scenario, interventions=ivs)
+    else:
+        op = "multiply" if lever.scale else "set"
+        changes = tuple(Change(p, op, (value if op == "multiply" or scenario.specs[p].kind != "integer"
+                                       else int(round(value))), None) for p in lever.leaves)
+        rebalance = []
+        for members in share_groups().values():
+            moved = [m for m in members if m in lever.leaves]
+            if moved:
+                rebalance.append((tuple(m for m in members if m not in moved), tuple(moved)))
+        iv = Intervention(name=f"lever:{lever.path}", condition=None, description="", source="", start=lever.since,
+                          end=None, ramp_months=0, order=LEVER_ORDER, changes=changes, file="", line=None,
+                          rebalance=tuple(rebalance))
+        out = dataclasses.replace(scenario, interventions=(*scenario.interventions, iv))
+    _check_range(out, lever, value)
+    return out
+
+
+def _check_range(scenario: Scenario, lever: Lever, value: float) -> None:
+    paths = set(lever.leaves)
+    for members in share_groups().values():
+        if paths.intersection(members):
+            paths.update(members)
+    for p in sorted(paths):
+        spec = scenario.specs[p]
+        for v in scenario.params[p].values:
+            if spec.kind == CAPACITY and isinstance(v, float) and math.isinf(v):
+                continue
+            if check_value(spec.kind, v, spec.choices)[1] or (isinstance(v, float) and v < -1e-9):
+                raise ValueError(f"{lever.label} = {value:g} makes {p} {v:.6g}, outside its valid range")
+
+
+# ---- one evaluation -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Design:
+    """What every evaluation of a study shares (the payload sent once to each worker)."""
+
+    scenario: Scenario
+    seed: int
+    factors: tuple[Factor, ...] = ()
+    levers: tuple[Lever, ...] = ()
+
+    def variant(self, values: Sequence[float]) -> Scenario:
+        if self.factors:
+            return with_factor_values(self.scenario, self.factors, values)
+        out = self.scenario
+        for lever, v in zip(self.levers, values, strict=True):
+            out = with_lever_value(out, lever, v)
+        return out
+
+    @property
+    def years(self) -> list[int]:
+        return financial_years(self.scenario)
+
+    @property
+    def profile(self) -> np.ndarray:
+        """The Safety Valve profile by reported year (NaN where there is none)."""
+        p = self.scenario.targets.sv_profile_gbp_m
+        return np.array([p.get(fy, math.nan) for fy in self.years], dtype=float)
+
+
+def accumulated_deficits(scenario: Scenario, seed: int, replication: int) -> np.ndarray:
+    """The accumulated DSG deficit at each 31 March (£m, before DfE contributions) of one replication.
+
+    Module-level and looked up at call time, so a test may substitute a cheap function of the parameters."""
+    result = replications.run_replication(scenario, seed, replication)
+    return np.array([m.accumulated_deficit_gbp_m for m in result.money], dtype=float)
+
+
+def evaluate(design: Design, item: tuple[int, int, tuple[float, ...]]) -> np.ndarray:
+    """One (point, replication, values): the variant's accumulated deficit by year. The scenario's own uncertainty
+    (levers only; factors replace it) is drawn for the replication, the same draw at every point."""
+    _, replication, values = item
+    scenario = design.variant(values)
+    scenario = scenario_for_replication(scenario, design.seed, replication)
+    return accumulated_deficits(scenario, design.seed, replication)
+
+
+def items(points: np.ndarray | Sequence[Sequence[float]], replications_n: int) -> list[tuple[int, int, tuple]]:
+    """Every (point index, replication, values) of a design: each point on replications 0..n-1."""
+    return [(k, r, tuple(float(x) for x in row)) for k, row in enumerate(points) for r in range(replications_n)]
+
+
+def by_point(results: Sequence[np.ndarray], n_points: int, replications_n: int) -> np.ndarray:
+    """[point, replication, year] from results in item order."""
+    return np.array(results, dtype=float).reshape(n_points, replications_n, -1)
+
+
+# ---- parallel map --------------------------------------------------------------------------------------------
+Progress = Callable[[int, int], None]
+
+
+def map_tasks(fn: Callable[[Any, Any], Any], payload: Any, items: Sequence[Any], *, workers: int | None = None,
+              executor: str = "local", scheduler: str | None = None, progress: Progress | None = None) -> list:
+    """[fn(payload, item) for item in items] in item order, on the engine's executor stack (executors.map_tasks):
+    the payload is sent once to each worker, and results do not depend on the workers."""
+    from .executors import map_tasks as run
+
+    return run(fn, payload, items, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
+               preload=["svsim.experiment.variants", "svsim.model"])
+
+
+def run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], replications_n: int, *,
+               workers: int | None = None, executor: str = "local", scheduler: str | None = None,
+               progress: Progress | None = None) -> np.ndarray:
+    """[point, replication, year] accumulated deficits for every point of a design on common random numbers."""
+    todo = items(points, replications_n)
+    results = map_tasks(evaluate, design, todo, workers=workers, executor=executor, scheduler=scheduler,
+                        progress=progress)
+    return by_point(results, len(points), replications_n)
+
+
+__all__ = ["Design", "Factor", "Lever", "accumulated_deficits", "evaluate", "factors_from_uncertainty", "map_tasks",
+           "open_from", "parse_lever", "read_parameters_file", "run_points", "with_factor_values",
+           "with_lever_value"]

@@ -1,0 +1,315 @@
+"""`--set` on the command line: what-ifs without copying a scenario file.
+
+Forms (VALUE is read as YAML, so dated values work: `--set 'PATH={2024-04-01: 0.3}'`):
+- `PATH=VALUE` replaces a parameter. PATH may name a group (`decision.refusal_probability=0.4` sets every age
+  band), as interventions allow.
+- `PATH*=FACTOR` scales and `PATH+=AMOUNT` shifts a parameter (or every parameter of a group) at every one of its
+  dated values; 'unlimited' stays unlimited.
+- A trailing `@YYYY-MM-DD` on any form changes only the values in force from that date (`PATH*=1.1@2023-04-01`):
+  the closed years keep the file's values.
+
+`=` forms are merged into the scenario tree before it is checked (so they are validated like the file); `*=` and
+`+=` act on the resolved values. Two warnings are collected for the terminal and the manifest: when an intervention
+acts on a parameter set with `--set` from some date (the `--set` value then holds only until the intervention's
+start), and when a `--set` changes a value in force in a closed financial year (one ended by
+`horizon.last_observed`, whose outturn is known), which the forecast then no longer reproduces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from .dated import Series
+from .errors import Problem, ScenarioError
+from .spec import NUMERIC_KINDS, ByKey, Param, Section, check_value, finite_number
+from .tree import Leaf, _key, to_tree
+from .validate import schema_leaves, suggest
+from .yamlio import Located, parse_yaml
+
+SOURCE = "--set"
+ARITHMETIC = ("*=", "+=")
+
+
+@dataclass(frozen=True)
+class Override:
+    text: str
+    """As typed, for messages."""
+    path: str
+    op: str
+    """'=', '*=' or '+='."""
+    value: Any
+    since: dt.date | None = None
+    """From `@DATE`: only values in force from this date change."""
+
+    @property
+    def on_resolved(self) -> bool:
+        """Applied to the resolved values (arithmetic, or from a date) rather than merged into the tree."""
+        return self.op in ARITHMETIC or self.since is not None
+
+
+@cache
+def _schema_leaves() -> dict[str, Param]:
+    from .schema import SCHEMA
+
+    return schema_leaves(SCHEMA)
+
+
+def leaves_under(path: str, known: Sequence[str] | Mapping[str, Any] | None = None) -> list[str]:
+    """The parameter paths a PATH names: itself if a parameter, else every parameter under it (a group)."""
+    known = _schema_leaves() if known is None else known
+    if path in known:
+        return [path]
+    prefix = path + "."
+    return [p for p in known if p.startswith(prefix)]
+
+
+def parse_overrides(texts: Sequence[str]) -> list[Override]:
+    """Split each `PATH=VALUE` / `PATH*=X` / `PATH+=X`; raise ScenarioError listing every malformed one."""
+    problems: list[Problem] = []
+    out: list[Override] = []
+    for text in texts:
+        head, sep, raw = text.partition("=")
+        op = "="
+        if head.endswith(("*", "+")):
+            op, head = head[-1] + "=", head[:-1]
+        path = head.strip()
+        since = None
+        body, at, when = raw.rpartition("@")
+        if at:
+            try:
+                since = dt.date.fromisoformat(when.strip())
+            except ValueError:
+                problems.append(Problem(SOURCE, path, f"'@{when.strip()}' is not a date: write @YYYY-MM-DD"))
+                continue
+            raw = body
+        if not sep or not path:
+            problems.append(Problem(SOURCE, text, "expected PATH=VALUE, PATH*=FACTOR or PATH+=AMOUNT, e.g. "
+                                                  "assessment.vacancy_rate=0.1 or assessment.officers_fte*=1.1"))
+            continue
+        try:
+            value = parse_yaml(raw, f"--set {path}")
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        if since is not None and not leaves_under(path):
+            problems.append(Problem(SOURCE, path, f"no parameter '{path}': {suggest(path, _prefixes())}"))
+            continue
+        if since is not None and op == "=" and isinstance(value, dict):
+            problems.append(Problem(SOURCE, path, "with @DATE give one value (it holds from that date)"))
+            continue
+        if op in ARITHMETIC:
+            if finite_number(value) is None:
+                problems.append(Problem(SOURCE, path, f"{op} needs a number, got {raw.strip()!r}"))
+                continue
+            if not leaves_under(path):
+                problems.append(Problem(SOURCE, path, f"no parameter '{path}': {suggest(path, _prefixes())}"))
+                continue
+        out.append(Override(text, path, op, value, since))
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _prefixes() -> list[str]:
+    out = set(_schema_leaves())
+    for p in list(out):
+        parts = p.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return sorted(out)
+
+
+def _is_dated(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(k, dt.date) for k in value)
+
+
+def override_tree(overrides: Sequence[Override]) -> Located:
+    """The `=` overrides as a tree to merge over the scenario's. A group name given one value (or one set of dated
+    values) is expanded to every parameter of the group."""
+    root = Located()
+    root.file = SOURCE
+    for o in overrides:
+        if o.on_resolved:
+            continue
+        leaves = leaves_under(o.path)
+        group_value = leaves and leaves != [o.path] and not (isinstance(o.value, dict) and not _is_dated(o.value))
+        for path in (leaves if group_value else [o.path]):
+            _put(root, path, o.value)
+    return root
+
+
+def _put(root: Located, path: str, value: Any) -> None:
+    node = root
+    keys = path.split(".")
+    for key in keys[:-1]:
+        key = _key(key)
+        child = node.get(key)
+        if not isinstance(child, Located):
+            child = Located()
+            child.file = SOURCE
+            node[key] = child
+        node = child
+    node[_key(keys[-1])] = to_tree(value, SOURCE) if isinstance(value, Located) else Leaf(value, SOURCE, None)
+
+
+def apply_arithmetic(params: dict[str, Series], specs: Mapping[str, Param], sources: dict[str, str],
+                     overrides: Sequence[Override]) -> tuple[set[str], list[Problem]]:
+    """Apply the `*=` / `+=` and `@DATE` overrides to resolved parameters (in place, in the order given); return the
+    leaves changed and the problems (a value pushed out of its range, a parameter that is not a number)."""
+    problems: list[Problem] = []
+    changed: set[str] = set()
+    for o in overrides:
+        if not o.on_resolved:
+            continue
+        for leaf in leaves_under(o.path, params):
+            spec = specs[leaf]
+            if o.op in ARITHMETIC and spec.kind not in NUMERIC_KINDS:
+                problems.append(Problem(SOURCE, leaf, f"{o.op} needs a number, and {leaf} is {spec.kind}"))
+                break
+            if not spec.dated and o.since is not None:
+                problems.append(Problem(SOURCE, leaf, f"{leaf} is fixed at the start: it cannot change @{o.since}"))
+                break
+            if o.op == "=":
+                fixed, expected = check_value(spec.kind, o.value, spec.choices)
+                if expected:
+                    problems.append(Problem(SOURCE, leaf, f"'{o.text}': expected {expected}"))
+                    break
+                new = lambda v, _f=fixed: _f  # noqa: E731
+            else:
+                new = _arithmetic(o.op, float(o.value))
+            since = o.since
+            series = params[leaf] if since is None else params[leaf].combine(
+                [since], lambda day, v, _new=new, _since=since: _new(v) if day >= _since else v)
+            if since is None:
+                series = series.map(new)
+            bad = next(((d, v) for d, v in zip(series.dates, series.values, strict=True)
+                        if check_value(spec.kind, v, spec.choices)[1]), None)
+            if bad is not None:
+                d, v = bad
+                when = "" if d.year <= 1900 else f" on {d.isoformat()}"
+                problems.append(Problem(SOURCE, leaf, f"'{o.text}' makes it {v:.6g}{when}: expected "
+                                                      f"{check_value(spec.kind, object(), spec.choices)[1]}"))
+                break
+            params[leaf] = series
+            changed.add(leaf)
+            sources[leaf] = f"{sources[leaf]} (then --set {o.text})" if leaf in sources else f"--set {o.text}"
+    return changed, problems
+
+
+def _arithmetic(op: str, x: float) -> Any:
+    def new(v: Any) -> Any:
+        if isinstance(v, float) and math.isinf(v):
+            return v  # unlimited stays unlimited
+        return v * x if op == "*=" else v + x
+
+    return new
+
+
+def touched_leaves(overrides: Sequence[Override], params: Mapping[str, Any]) -> dict[str, str]:
+    """Leaf path -> the override text that changed it (the last one wins)."""
+    out: dict[str, str] = {}
+    for o in overrides:
+        for leaf in leaves_under(o.path, params):
+            out[leaf] = o.text
+    return out
+
+
+def closed_until(as_at: dt.date | None) -> dt.date | None:
+    """The last day of the last financial year ended on or before `as_at` (None if none)."""
+    if as_at is None:
+        return None
+    year = as_at.year if as_at >= dt.date(as_at.year, 3, 31) else as_at.year - 1
+    return dt.date(year, 3, 31)
+
+
+def override_warnings(overrides: Sequence[Override], before: Mapping[str, Series], after: Mapping[str, Series],
+                      interventions: Sequence[Any], census_date: dt.date,
+                      as_at: dt.date | None) -> list[tuple[str, str]]:
+    """Plain-English warnings, as (the --set text, message): interventions acting on `--set` values, and `--set`
+    changing a closed year."""
+    warnings: list[tuple[str, str]] = []
+    touched = touched_leaves(overrides, after)
+    by_text: dict[str, list[str]] = {}
+    for leaf, text in touched.items():
+        by_text.setdefault(text, []).append(leaf)
+    for text, leaves in by_text.items():
+        for iv in interventions:
+            hits = [c for c in iv.changes if c.path in leaves]
+            hits += [_RebalanceHit(p) for p in getattr(iv, "rebalance_paths", ()) if p in leaves]
+            if not hits:
+                continue
+            ops = sorted({c.op for c in hits})
+            what = (f"sets {_paths(hits)} to {hits[0].amount:g}" if ops == ["set"] and isinstance(hits[0].amount,
+                                                                                                  int | float)
+                    else f"changes {_paths(hits)} ({'/'.join(ops)})")
+            until = f" until {iv.end.isoformat()}" if iv.end else ""
+            since = next((o.since for o in overrides if o.text == text), None)
+            effect = ("acting on your value rather than the file's" if "set" not in ops
+                      else "so your value never holds" if since is not None and since >= iv.start and not iv.end
+                      else "so your value holds only outside those dates")
+            warnings.append((text, f"intervention '{iv.name}' {what} from {iv.start.isoformat()}{until}, "
+                            f"{effect}. To change the measure itself, patch it by name in a scenario that extends "
+                            "this one (give only the keys that change), or remove it with remove_interventions."))
+    closed_end = closed_until(as_at)
+    if closed_end is not None and closed_end >= census_date:
+        year = f"{closed_end.year - 1}-{closed_end.year % 100:02d}"
+        for text, leaves in by_text.items():
+            changed = [leaf for leaf in leaves if leaf in before and _differs_by(before[leaf], after[leaf],
+                                                                               census_date, closed_end)]
+            if changed:
+                warnings.append((text,
+                    f"changes values in force up to {year}, a closed financial year (its outturn is "
+                    f"observed to {as_at.isoformat()}): the forecast no longer reproduces it. To change only the "
+                    f"future, add the date it starts: --set '{text}@{closed_end + dt.timedelta(days=1)}'."))
+    return warnings
+
+
+@dataclass(frozen=True)
+class _RebalanceHit:
+    path: str
+    op: str = "rebalance"
+    amount: Any = None
+
+
+def _paths(hits: Sequence[Any]) -> str:
+    paths = sorted({c.path for c in hits})
+    if len(paths) == 1:
+        return paths[0]
+    head = paths[0].rsplit(".", 1)[0]
+    return f"{head}.* ({len(paths)} parameters)" if all(p.rsplit(".", 1)[0] == head for p in paths) else \
+        f"{paths[0]} and {len(paths) - 1} more"
+
+
+def _differs_by(a: Series, b: Series, first: dt.date, last: dt.date) -> bool:
+    """Whether two series differ on any day from `first` to `last`."""
+    points = {first} | {d for d in (*a.dates, *b.dates) if first < d <= last}
+    return any(a.at(d) != b.at(d) for d in points)
+
+
+@cache
+def share_groups() -> dict[str, tuple[str, ...]]:
+    """Group path -> member leaf paths, for every group of shares that must sum to 1 (e.g. a placement mix)."""
+    from .schema import SCHEMA
+
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(spec: Any, path: str) -> None:
+        if isinstance(spec, Section):
+            for key, sub in spec.fields.items():
+                walk(sub, f"{path}.{key}" if path else str(key))
+        elif isinstance(spec, ByKey) and spec.keys is not None:
+            if spec.total == "one" and isinstance(spec.item, Param):
+                out[path] = tuple(f"{path}.{k}" for k in spec.keys)
+            for key in spec.keys:
+                walk(spec.item, f"{path}.{key}")
+
+    walk(SCHEMA, "")
+    return out
+
+
+__all__ = ["Override", "apply_arithmetic", "closed_until", "leaves_under", "override_tree", "override_warnings",
+           "parse_overrides", "share_groups"]

@@ -1,0 +1,71 @@
+"""Sweeps: the grid, the tidy table and the folder, with the engine replaced by a formula of the levers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from svsim import cli
+from svsim.experiment import variants
+from svsim.experiment.sweep import parse_vary, run_sweep, sweep_table
+from svsim.scenario import load_scenario
+
+BASE = Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml"
+REFUSAL = "decision.refusal_probability"
+
+
+def formula(scenario, seed, replication):
+    """Deficit = 300 - 400 x refusal - 0.1 x special places + noise, growing by year."""
+    day = dt.date(2027, 6, 1)
+    x = scenario.value(f"{REFUSAL}.under_5", day)
+    places = scenario.value("placement.capacity.special", day)
+    n = len(variants.financial_years(scenario))
+    return (300 - 400 * x - 0.1 * (places - 6400) + (replication - 1.5)) * np.arange(1, n + 1) / n
+
+
+@pytest.fixture(scope="module")
+def kent():
+    return load_scenario(BASE)
+
+
+def test_parse_vary_forms_and_mistakes():
+    v = parse_vary(f"{REFUSAL}=0.3:0.5:0.1")
+    assert v.values == (0.3, 0.4, 0.5) and not v.scale
+    assert parse_vary("placement.capacity.special*=1:2:0.5").scale
+    for bad in ("x=1:2", "x=a:b:c", "x=2:1:0.5", "x=1:2:0", "=1:2:1", "x=0:1000:1"):
+        with pytest.raises(ValueError):
+            parse_vary(bad)
+
+
+def test_a_two_lever_grid_gives_every_point_and_year(monkeypatch, kent):
+    monkeypatch.setattr(variants, "accumulated_deficits", formula)
+    varies = [parse_vary(f"{REFUSAL}=0.3:0.5:0.1"), parse_vary("intervention:new-special-school-1=0:300:150")]
+    result = run_sweep(kent, varies, replications=4, workers=1)
+    assert result.points.shape == (9, 2) and result.runs == 36
+    table = sweep_table(result)
+    assert len(table) == 9 * len(result.years)
+    last = table[table["financial_year"] == "2027-28"]
+    row = last[(last[REFUSAL] == 0.4) & (last["intervention:new-special-school-1"] == 150)].iloc[0]
+    assert row["median_gbp_m"] == pytest.approx(300 - 160 - 0.1 * (6100 + 150 + 150 - 6400))
+    assert row["p_within_profile"] == 0.5  # noise -1.5..1.5 around 140 exactly: two of four at or below
+    worst = last.sort_values("median_gbp_m").iloc[-1]
+    assert (worst[REFUSAL], worst["intervention:new-special-school-1"]) == (0.3, 0)
+
+
+def test_cli_writes_the_csv_and_heatmaps(monkeypatch, tmp_path):
+    monkeypatch.setattr(variants, "accumulated_deficits", formula)
+    run = CliRunner().invoke(cli.main, ["sweep", str(BASE), "--vary", f"{REFUSAL}=0.2:0.6:0.2", "-n", "3", "-w",
+                                        "1", "--out", str(tmp_path), "-q"])
+    assert run.exit_code == 0, run.output
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert {"sweep.csv", "sweep_p_within_profile.png", "sweep_median_gbp_m.png", "manifest.json"} <= \
+        {p.name for p in folder.iterdir()}
+    table = pd.read_csv(folder / "sweep.csv")
+    assert sorted(table[REFUSAL].unique()) == pytest.approx([0.2, 0.4, 0.6])
+    bad = CliRunner().invoke(cli.main, ["sweep", str(BASE), "--vary", f"{REFUSAL}=0.5:1.5:0.5", "-q"])
+    assert bad.exit_code == 2 and "outside its valid range" in bad.output

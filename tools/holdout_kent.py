@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Kent's out-of-sample test, printed as the README's tables (svsim.experiment.calibrate.holdout).
+
+    PYTHONPATH=src python tools/holdout_kent.py [REPLICATIONS] > tools/holdout_kent.out.md
+
+Calibrates on the data up to the January 2021 census and calendar 2020 flows, forecasts from January 2021 and
+compares January 2022 and 2023 and calendar 2021-2022 flows with the published figures.
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+from svsim.experiment.calibrate import holdout
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    replications = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    with tempfile.TemporaryDirectory() as work:
+        outcome, tables = holdout(ROOT / "scenarios" / "base.yaml", ROOT / "data" / "dfe", Path(work),
+                                  replications=replications, workers=None)
+    print(f"Calibrated: {', '.join(f'{k} x{v:.3f}' for k, v in outcome.multipliers.items())} "
+          f"(loss {outcome.loss_at_start:.3f} -> {outcome.loss:.3f}); forecast with {replications} replications.\n")
+    table, mix, summary = tables["backtest"], tables["mix"], tables["summary"]
+    print("| January census | svsim (P10-P90) | observed | svsim error | carry Jan 2021 forward | linear trend |")
+    print("|---|---|---|---|---|---|")
+    for r in table[table.measure == "census_total"].itertuples():
+        print(f"| {r.year} total | {r.simulated:,.0f} ({r.simulated_p10:,.0f}-{r.simulated_p90:,.0f}) | "
+              f"{r.observed:,.0f} | {r.pct_error:+.1f}% | {r.carry_forward_pct_error:+.1f}% | "
+              f"{r.trend_pct_error:+.1f}% |")
+    for r in mix.itertuples():
+        print(f"| {r.year} placement-group mix error | {r.svsim_mix_error:.1%} | | | {r.carry_forward_mix_error:.1%} | "
+              f"{r.trend_mix_error:.1%} |")
+    print()
+    print("| measure | years | svsim MAPE (bias) | carry forward MAPE (bias) | trend MAPE (bias) |")
+    print("|---|---|---|---|---|")
+    for r in summary.itertuples():
+        def f(m, b):
+            return "n/a" if m != m else f"{m:.1f}% ({b:+.1f}%)"
+        name = r.measure + (f" {r.group}" if r.group and r.group != "total" else "")
+        print(f"| {name} | {r.years} | {f(r.svsim_mape, r.svsim_bias)} | "
+              f"{f(r.carry_forward_mape, r.carry_forward_bias)} | {f(r.trend_mape, r.trend_bias)} |")
+
+
+if __name__ == "__main__":
+    main()
