@@ -194,13 +194,60 @@ def test_changing_placements_leaves_request_arrivals_identical(kent_variant):
     assert not np.array_equal(base.new_placements, other.new_placements)
 
 
-def test_more_demand_keeps_every_original_request(kent_variant):
-    """Thinning with a fixed candidate rate: a higher rate accepts a superset of the same candidates."""
-    base = simulate(kent_variant(small=True, interventions=False), record_events=True)
-    more = simulate(kent_variant(MORE_DEMAND, small=True, interventions=False),
-                    record_events=True)
-    a, b = arrivals(base), set(arrivals(more))
-    assert len(b) > len(a) and all(t in b for t in a)
+BASE_DEMAND = {"2022-01-20": 99.3, "2023-01-01": 104.3, "2024-01-01": 109.5, "2025-01-01": 115.0,
+               "2026-01-01": 120.7, "2027-01-01": 126.7}
+"""scenarios/base.yaml's demand.request_rate_per_10k_0_18."""
+
+
+def demand(factor: float) -> str:
+    return ("demand.request_rate_per_10k_0_18={"
+            + ", ".join(f"{d}: {v * factor:.6g}" for d, v in BASE_DEMAND.items()) + "}")
+
+
+@pytest.mark.parametrize("factor", [1.2, 0.8])
+def test_twenty_percent_more_or_less_demand_keeps_every_base_arrival(kent_variant, factor):
+    """Requests are candidates under the demand curve (model/rng.py): more demand keeps a superset, less a subset."""
+    base = set(arrivals(simulate(kent_variant(demand(1.0), small=True, interventions=False), record_events=True)))
+    other = set(arrivals(simulate(kent_variant(demand(factor), small=True, interventions=False),
+                                  record_events=True)))
+    assert (base < other) if factor > 1 else (other < base)
+
+
+def paths(h) -> dict[int, list[tuple[str, str, float]]]:
+    out: dict[int, list[tuple[str, str, float]]] = {}
+    for t, ev, pid, kind in h.events:
+        out.setdefault(pid, []).append((ev, kind, t))
+    return out
+
+
+def test_more_refusals_change_only_the_children_they_touch(kent_variant):
+    """Per-child draws: with a higher refusal probability every child refused before is refused again (the same
+    uniform against a higher threshold), and a child assessed in both runs has the same assessment duration,
+    however the queue in front of it changed."""
+    base = paths(simulate(kent_variant(small=True, interventions=False), replication=1, record_events=True))
+    more = paths(simulate(kent_variant("decision.refusal_probability=" + by_band(0.4), small=True, interventions=False),
+                          replication=1, record_events=True))
+    assert base.keys() == more.keys()  # the same children (rows) in both
+
+    def first_decision(p):
+        return next((kind for ev, kind, _ in p if ev == "decision"), None)
+
+    refused = {pid for pid, p in base.items() if first_decision(p) == "refuse"}
+    refused_more = {pid for pid, p in more.items() if first_decision(p) == "refuse"}
+    assert refused < refused_more
+
+    def assessment(p):  # the duration of a first-time assessment (one request, decided 'assess')
+        kinds = [(ev, kind) for ev, kind, _ in p]
+        if kinds[:2] != [("request", "new"), ("decision", "assess")]:
+            return None
+        times = {ev: t for ev, _, t in p}
+        end = times.get("plan_issued", times.get("not_issued"))
+        return None if end is None or "assessment_start" not in times else end - times["assessment_start"]
+
+    both = [(assessment(base[pid]), assessment(more[pid])) for pid in base]
+    both = [(a, b) for a, b in both if a is not None and b is not None]
+    assert len(both) > 500
+    assert all(abs(a - b) < 1e-9 for a, b in both)
 
 
 # ---- seeds ----------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -87,9 +88,11 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
 @click.option("--max-replications", default=2000, show_default=True, type=click.IntRange(min=1),
               help="The most replications --precision may use.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or timing messages (the table is still printed).")
+@click.option("--allow-large", is_flag=True,
+              help="Run even when the estimate says it needs more memory than is available or more than a day.")
 def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides: Sequence[str],
         workers: int | None, executor: str, scheduler: str | None, quantiles_text: str, precision: float | None,
-        max_replications: int, quiet: bool) -> None:
+        max_replications: int, quiet: bool, allow_large: bool) -> None:
     """Simulate SCENARIO, print the Safety Valve table and write a new run folder (CSV, charts, manifest)."""
     from .outputs.tables import parse_quantiles
     from .scenario import ScenarioError, load_scenario
@@ -99,6 +102,9 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quantiles") from None
     _check_executor(executor, scheduler)
+    if precision is not None and max_replications < replications:
+        raise click.UsageError(f"--max-replications {max_replications} is below -n {replications}: the first batch "
+                               "alone would exceed it")
     try:
         scenario = load_scenario(scenario_file, overrides)
     except ScenarioError as exc:
@@ -106,6 +112,8 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         sys.exit(EXIT_BAD_INPUT)
     _warn(scenario)
     _check_out(out)
+    _check_size([scenario], max_replications if precision else replications, workers, executor, allow_large,
+                quiet)
 
     from .experiment.executors import default_workers
     from .outputs.run import execute_run
@@ -161,7 +169,8 @@ def _fail(command: str, exc: BaseException) -> NoReturn:
     if isinstance(exc, SystemExit | click.exceptions.Exit):
         raise exc
     record = getattr(exc, "svsim_record", None)
-    kept = f"the failure is recorded in {record}" if record else "nothing was kept"
+    what = "interruption" if isinstance(exc, KeyboardInterrupt) else "failure"
+    kept = f"the {what} is recorded in {record}" if record else "nothing was kept"
     if isinstance(exc, KeyboardInterrupt):
         click.echo(f"\nsvsim: {describe(exc)}; partial results discarded ({kept})", err=True)
         sys.exit(exit_status(exc))
@@ -175,6 +184,28 @@ def _fail(command: str, exc: BaseException) -> NoReturn:
     trace = f"\n  (the traceback is in {record}/manifest.json)" if record else ""
     click.echo(f"svsim {command} failed: {type(exc).__name__}: {exc}{trace}", err=True)
     sys.exit(EXIT_FAILED)
+
+
+def _check_size(scenarios: list, replications: int, workers: int | None, executor: str,  # noqa: ANN001
+                allow_large: bool, quiet: bool) -> None:
+    """Estimate time and memory before running; refuse (exit 2) what is beyond this machine unless allowed."""
+    from .experiment.executors import default_workers
+    from .experiment.limits import estimate, refusal
+
+    cores = default_workers()
+    if workers is not None and workers > cores and executor == "local":
+        click.echo(f"warning: {workers} workers on {cores} core{'s' if cores != 1 else ''}: the extra processes only "
+                   "share the cores (and add memory); results are the same with fewer", err=True)
+    n = workers or cores
+    costs = [estimate(s, replications, n) for s in scenarios]
+    worst = max(costs, key=lambda e: e.seconds)
+    total_seconds = sum(e.seconds for e in costs)
+    why = refusal(worst) or (refusal(replace(worst, seconds=total_seconds)) if len(costs) > 1 else None)
+    if why and not allow_large:
+        click.echo(f"svsim: {why}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if not quiet and (total_seconds > 60 or why):
+        click.echo(f"Estimate: {replace(worst, seconds=total_seconds).describe()}", err=True)
 
 
 def _warn(scenario) -> None:  # noqa: ANN001 - Scenario, imported lazily
@@ -280,8 +311,11 @@ class ProgressLine:
                    "attribution alike (pip install 'svsim[dask]').")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask scheduler to use, e.g. tcp://host:8786 [default: a local cluster of --workers processes].")
+@click.option("--allow-large", is_flag=True,
+              help="Run even when the estimate says it needs more memory than is available or more than a day.")
 def compare(base_file: Path, other_files: Sequence[Path], replications: int, seed: int, workers: int | None,
-            out: Path, attribution: bool, overrides: Sequence[str], executor: str, scheduler: str | None) -> None:
+            out: Path, attribution: bool, overrides: Sequence[str], executor: str, scheduler: str | None,
+            allow_large: bool) -> None:
     """Compare each OTHER with BASE on common random numbers: paired differences with 95% intervals.
 
     When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
@@ -311,6 +345,7 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     if failed:
         sys.exit(EXIT_BAD_INPUT)
     _check_out(out)
+    _check_size(scenarios, replications, workers, executor, allow_large, quiet=False)
 
     from .experiment.compare import unique_labels
     from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -58,6 +59,48 @@ def describe(exc: BaseException) -> str:
     return f"stopped by {getattr(exc, 'signal_name', 'a signal')}"
 
 
+class _State:
+    """What the handler has seen while a command runs, and whether raising must wait (a pool is starting)."""
+
+    received: list[int] = []
+    holding = 0
+    held: list[int] = []
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if _State.holding:  # raising now could leave a half-started worker process that nobody stops
+        _State.held.append(signum)
+        return
+    _State.received.append(signum)
+    if len(_State.received) == 1:
+        _quiet_shutdown()
+        raise Stopped(signum)
+    if len(_State.received) == 2:
+        os.write(2, b"\nsvsim: stopping, cleaning up (once more to stop at once, leaving temporary files)\n")
+        return
+    os._exit(128 + _State.received[0])
+
+
+def _quiet_pool_thread(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A thread exception hook that drops Python 3.11's complaint when a stopped pool's workers die: its manager
+    thread then fails futures that were already cancelled (InvalidStateError), which is harmless."""
+    from concurrent.futures import InvalidStateError
+
+    def quiet(args: Any) -> None:
+        if not (args.exc_type is not None and issubclass(args.exc_type, InvalidStateError)):
+            hook(args)
+
+    return quiet
+
+
+def _quiet_shutdown() -> None:
+    """Once stopping, the libraries' complaints about connections closed under them are noise, not news."""
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Install the handlers for the duration of a command (main thread only), then restore the previous ones."""
@@ -66,27 +109,58 @@ def stop_on_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received: list[int] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-        if len(received) == 1:
-            raise Stopped(signum)
-        if len(received) == 2:
-            os.write(2, b"\nsvsim: stopping, cleaning up (once more to stop at once, leaving temporary files)\n")
-            return
-        os._exit(128 + received[0])
-
+    _State.received, _State.held, _State.holding = [], [], 0
+    hook = threading.excepthook
+    threading.excepthook = _quiet_pool_thread(hook)
     previous = {}
     for s in HANDLED:
         with contextlib.suppress(OSError, ValueError):  # a platform without it
-            previous[s] = signal.signal(s, handler)
+            previous[s] = signal.signal(s, _handler)
     try:
         yield
     finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
+        stopping = bool(_State.received)
+        for s, old in previous.items():  # once stopping, a late Ctrl-C must not turn the exit into a traceback
+            signal.signal(s, signal.SIG_IGN if stopping else old)
+        if not stopping:
+            threading.excepthook = hook
 
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_OUTPUT", "Stopped", "describe", "exit_status",
-           "stop_on_signals"]
+@contextmanager
+def children_ignore_terminal_signals(ignore_ctrl_c: bool = False) -> Iterator[None]:
+    """Start worker processes inside this: they never receive SIGINT or SIGHUP, and svsim's reaction waits.
+
+    A Ctrl-C or a closed terminal reaches the whole process group. Processes and threads started inside (a process
+    pool's forkserver, resource tracker and workers; a dask LocalCluster's loop, nannies and workers) inherit these
+    signals blocked, so the signal stops only svsim, which then shuts its workers down, quietly and completely (a
+    worker or tracker killed by the signal instead prints tracebacks and leaks). A stopping signal that arrives
+    meanwhile is held, not lost, and acted on when the block ends: raising in the middle of starting a process would
+    leave one that no pool knows of.
+
+    `ignore_ctrl_c`: for children that unblock SIGINT when they start (dask's nannies and workers, spawned), SIGINT
+    is ignored instead, which they inherit; a Ctrl-C during the start (a few seconds) is then lost, not held.
+    """
+    import threading
+
+    terminal = {s for s in (signal.SIGINT, getattr(signal, "SIGHUP", None)) if s is not None}
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, terminal)
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore_ctrl_c else None
+    _State.holding += 1
+    try:
+        yield
+    finally:
+        if ignore_ctrl_c:
+            signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _State.holding -= 1
+        if not _State.holding and _State.held:
+            held, _State.held = _State.held, []
+            for signum in held:
+                _handler(signum, None)
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_OUTPUT", "Stopped", "children_ignore_terminal_signals",
+           "describe", "exit_status", "stop_on_signals"]

@@ -31,7 +31,7 @@ from .pipeline import Pipeline
 from .placement import Placement
 from .population import start_ages
 from .reviews import Reviews
-from .rng import BLOCK, Stream, Streams
+from .rng import ChildDraws, arrival_layers
 from .state import MAX_AGE, N_SETTINGS, band_of
 from .transitions import Transitions
 
@@ -39,32 +39,64 @@ from .transitions import Transitions
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, record_events: bool = False) -> History:
     """Simulate one replication of `scenario` from its census date to horizon.end.
 
-    Random numbers come from named streams of (seed, replication), so replication i of any two scenarios
-    shares its request arrivals (common random numbers). The scenario is only read.
+    Random numbers are per child (model/rng.py): replication i of any two scenarios gives each child the same
+    draws at every stage (common random numbers), and shares the request candidates. The scenario is only read.
     """
-    run = Run(compile_inputs(scenario), Streams(seed, replication), record_events)
+    run = Run(compile_inputs(scenario), ChildDraws(seed, replication), record_events)
     history = run.run()
     history.seed, history.replication = int(seed), int(replication)
     return history
 
 
-def _length_biased(s: Stream, mean: float, cv: float) -> float:
-    """The full duration of a task found in progress at a random moment (longer tasks are more likely to be
-    found): for a gamma(shape k) duration it is gamma(shape k + 1) with the same scale. The time already spent
-    is then a uniform share of it, which gives the stationary remaining time."""
-    return s.duration(mean * (1.0 + cv * cv), cv / math.sqrt(1.0 + cv * cv))
+def _length_biased(mean: float, cv: float) -> tuple[float, float]:
+    """(mean, cv) of the full duration of a task found in progress at a random moment (longer tasks are more
+    likely to be found): for a gamma(shape k) duration it is gamma(shape k + 1) with the same scale. The time
+    already spent is then a uniform share of it, which gives the stationary remaining time."""
+    return mean * (1.0 + cv * cv), cv / math.sqrt(1.0 + cv * cv)
 
 
 class Run(Pipeline, Placement, Reviews, Transitions):
     """One replication: the start state, the clocks, and the run."""
 
+    def _people(self) -> None:
+        """Every child of the run gets a row and an identity before any draw (model/rng.py): the census plans
+        (by age then setting), the requests and assessments open at the census date, then the requests of the
+        whole run in time order (each a candidate of an arrival layer)."""
+        inp, draws = self.inp, self.draws
+        self.start_by_age = by_age = start_ages(inp.start_table, inp.age_profile)
+        n_start = int(by_age.sum())
+        n_open = inp.open_requests + inp.open_assessments
+        draws.add_group("census", np.arange(n_start), np.arange(n_start), n_start)
+        draws.add_group("open", np.arange(n_start, n_start + n_open), np.arange(n_open), n_open)
+        n_days = self.cal.n_days
+        rate = np.asarray(self.inp.request_rate[:n_days], dtype=float)
+        times, age_u, layers, positions, sizes = arrival_layers(draws.seed, draws.replication, rate, n_days)
+        first = n_start + n_open
+        rows = np.arange(first, first + times.size)
+        for j, size in enumerate(sizes):
+            mine = layers == j
+            draws.add_group(f"layer{j}", rows[mine], positions[mine], size)
+        # ages from each request's own uniform, by the age profile of its day
+        day = times.astype(int)
+        ages = np.zeros(times.size, dtype=int)
+        cums = self.inp.request_age_cum
+        seg = np.array([id(c) for c in cums])[day] if times.size else np.zeros(0, dtype=np.int64)
+        for key in dict.fromkeys(seg.tolist()):
+            mask = seg == key
+            c = cums[int(day[mask][0])]
+            ages[mask] = np.searchsorted(c, age_u[mask], side="right")
+        self.arrivals = times, np.minimum(ages, MAX_AGE)
+        self._first_request_draws()
+        self.u_placement = draws.uniforms("placement", 0, draws.group_names("layer") + ("open",))
+        self.e_move_away = draws.exponentials("move_away")
+
     def _start_state(self) -> None:
         """Plans on the census date, and requests and assessments already in the pipeline."""
-        inp, s = self.inp, self.streams["start_state"]
-        by_age = start_ages(inp.start_table, inp.age_profile)
+        inp, draws = self.inp, self.draws
+        by_age = self.start_by_age
         interval = inp.review_interval_days[0]
         overdue = inp.reviews_overdue_share
-        # one plan per child on the census date, by age then setting (the order fixes each child's draws)
+        # one plan per child on the census date, by age then setting (the order is each child's identity)
         ages: list[int] = []
         settings: list[int] = []
         for age in range(by_age.shape[0]):
@@ -78,9 +110,9 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         self._new_people(ages, [-math.inf] * n)
         self._open_plans(pids, settings, bands)
         # two uniforms each: overdue or not, and how far through the review interval
-        uv = s.take_uniforms(2 * n)
-        dues = [-v * interval[b] if u < overdue else v * interval[b]
-                for u, v, b in zip(uv[0::2], uv[1::2], bands, strict=True)]
+        us = draws.uniforms("start_overdue", 0, ("census",))[first:first + n]
+        vs = draws.uniforms("start_review_position", 0, ("census",))[first:first + n]
+        dues = [-v * interval[b] if u < overdue else v * interval[b] for u, v, b in zip(us, vs, bands, strict=True)]
         self._schedule_moves_away(pids)
         # reviews in order of due date (overdue ones all fall on day 0, oldest first)
         due = np.array(dues, dtype=float)
@@ -95,11 +127,13 @@ class Run(Pipeline, Placement, Reviews, Transitions):
                 self.reviews_by_day[int(days[lo])].extend(sorted_pids[lo:hi])
         # requests awaiting a decision: part of their decision time has passed
         cum = inp.request_age_cum[0]
+        age_u, elapsed_u = (draws.uniforms(stage, 0, ("open",)) for stage in ("start_open_age", "start_open_elapsed"))
         for _ in range(inp.open_requests):
-            age = int(np.searchsorted(cum, s.uniform(), side="right"))
-            full = _length_biased(s, inp.decide_days[0], inp.decide_cv[0])
-            elapsed = s.uniform() * full
-            pid = self._new_person(age, -elapsed)
+            pid = len(self.cohort)
+            age = int(np.searchsorted(cum, age_u[pid], side="right"))
+            full = draws.duration("start_open_duration", 0, pid, *_length_biased(inp.decide_days[0], inp.decide_cv[0]))
+            elapsed = elapsed_u[pid] * full
+            self._new_person(age, -elapsed)
             self.open_requests += 1
             self._at(full - elapsed, self._decide, pid)
         # assessments under way (up to capacity) and waiting for an officer, oldest first
@@ -109,59 +143,26 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         waiting = n - running
         clear_days = waiting * inp.assess_days[0] / cap if cap > 0 else 0.0
         for k in range(n):
-            age = int(np.searchsorted(cum, s.uniform(), side="right"))
+            pid = len(self.cohort)
+            age = int(np.searchsorted(cum, age_u[pid], side="right"))
             if k < running:
-                full = _length_biased(s, inp.assess_days[0], inp.assess_cv[0])
-                elapsed = s.uniform() * full
-                pid = self._new_person(age, -(inp.decide_days[0] + elapsed))
+                full = draws.duration("start_open_duration", 0, pid,
+                                      *_length_biased(inp.assess_days[0], inp.assess_cv[0]))
+                elapsed = elapsed_u[pid] * full
+                self._new_person(age, -(inp.decide_days[0] + elapsed))
                 self.in_assessment += 1
                 self._at(full - elapsed, self._complete_assessment, pid)
             else:
                 waited = clear_days * (1.0 - (k - running) / waiting)
-                pid = self._new_person(age, -(inp.decide_days[0] + waited))
+                self._new_person(age, -(inp.decide_days[0] + waited))
                 self.queued_t[pid] = -waited
                 self.assess_queue.append(pid)
 
-    def _arrivals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Request times and ages: a non-homogeneous Poisson process by thinning, on two streams.
-
-        Candidates come at a constant rate lam_max (the power of two above the highest yearly rate, so small
-        changes to demand keep the same candidates); each is kept with probability rate(t) / lam_max. Ages are
-        drawn per candidate, so a kept request has the same age whatever happens to the others.
-        """
-        rate = self.inp.request_rate
-        n_days = self.cal.n_days
-        top = float(rate[:n_days].max()) * 365.25 if n_days else 0.0
-        if top <= 0:
-            return np.zeros(0), np.zeros(0, dtype=int)
-        lam = 2.0 ** math.ceil(math.log2(top * (1 + 1e-12))) / 365.25
-        gaps = self.streams["arrivals"]
-        chunks: list[np.ndarray] = []
-        last = 0.0
-        while last < n_days:  # whole blocks, so the candidates never depend on the horizon's length
-            block = last + np.cumsum(gaps.exponentials(BLOCK)) / lam
-            chunks.append(block)
-            last = float(block[-1])
-        times = np.concatenate(chunks)
-        times = times[times < n_days]
-        accept = self.streams["arrival_accept"].uniforms(times.size)
-        age_u = self.streams["request_age"].uniforms(times.size)
-        day = times.astype(int)
-        keep = accept < rate[day] / lam
-        times, age_u, day = times[keep], age_u[keep], day[keep]
-        ages = np.zeros(times.size, dtype=int)
-        cums = self.inp.request_age_cum
-        seg = np.array([id(c) for c in cums])[day]
-        for key in dict.fromkeys(seg.tolist()):
-            mask = seg == key
-            c = cums[int(day[mask][0])]
-            ages[mask] = np.searchsorted(c, age_u[mask], side="right")
-        return times, np.minimum(ages, MAX_AGE)
-
     def run(self) -> History:
         cal, env = self.cal, self.env
+        self._people()
         self._start_state()
-        times, ages = self._arrivals()
+        times, ages = self.arrivals
         first = len(self.cohort)
         years = np.asarray(self.year_of)[times.astype(int)]
         self._new_people((ages - years).tolist(), times.tolist())

@@ -15,7 +15,24 @@ from .state import MAX_AGE, State
 
 
 class Pipeline(State):
-    """Event handlers from a request to an assessment's outcome."""
+    """Event handlers from a request to an assessment's outcome.
+
+    Draws (model/rng.py): a child's c-th request (c = self.cycle[pid], 0 for the first) uses slot c of the
+    stages decision_time, decision, appeal, appeal_success, rerequest, rerequest_time, assessment_time and
+    not_issue. Slot 0 comes from columns (`self.u_<stage>[pid]`, _first_request_draws); the few repeat
+    requests draw their own numbers one at a time (`draws.uniform(stage, c, pid)`: the same scheme).
+    """
+
+    def _first_request_draws(self) -> None:
+        """Columns of the draws of every child's first request (children with a request: not census plans)."""
+        draws = self.draws
+        self.asked = asked = draws.group_names("layer") + ("open",)
+        self.u_decision = draws.uniforms("decision", 0, asked)
+        self.u_appeal = draws.uniforms("appeal", 0, asked)
+        self.u_appeal_success = draws.uniforms("appeal_success", 0, asked)
+        self.u_rerequest = draws.uniforms("rerequest", 0, asked)
+        self.e_rerequest_time = draws.exponentials("rerequest_time", 0, asked)
+        self.u_not_issue = draws.uniforms("not_issue", 0, asked)
 
     def _request(self, pid: int, t: float, kind: str) -> None:
         d = int(t)
@@ -25,7 +42,12 @@ class Pipeline(State):
         inp = self.inp
         if self.rec.events is not None:
             self.rec.events.append((t, "request", pid, kind))
-        when = self.now + self.s_decision_time.duration(inp.decide_days[d], inp.decide_cv[d])  # self._at, inline
+        c = self.cycle[pid]
+        if kind == "rerequest":
+            c += 1
+            self.cycle[pid] = c
+        when = self.now + self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d],
+                                                 self.asked)
         if when < self.n_days:
             self.seq += 1
             heappush(self.heap, (when, self.seq, self._decide, pid))
@@ -39,7 +61,10 @@ class Pipeline(State):
         self.open_requests -= 1
         age = self.cohort[pid] + self.year_of[d]
         b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
-        if self.s_decision.uniform() >= inp.refusal[d][b]:
+        c = self.cycle[pid]
+        draws = self.draws
+        u = self.u_decision[pid] if c == 0 else draws.uniform("decision", c, pid)
+        if u >= inp.refusal[d][b]:
             rec.f_decisions_to_assess[m] += 1
             if rec.events is not None:
                 rec.events.append((t, "decision", pid, "assess"))
@@ -48,14 +73,19 @@ class Pipeline(State):
         rec.f_refusals[m] += 1
         if rec.events is not None:
             rec.events.append((t, "decision", pid, "refuse"))
-        appeal, success = self.s_appeal.uniform(), self.s_appeal.uniform()
+        if c == 0:
+            appeal, success, again = self.u_appeal[pid], self.u_appeal_success[pid], self.u_rerequest[pid]
+        else:
+            appeal, success = draws.uniform("appeal", c, pid), draws.uniform("appeal_success", c, pid)
+            again = draws.uniform("rerequest", c, pid)
         if appeal < inp.appeal_p[d]:
             rec.f_appeals[m] += 1
             if success < inp.appeal_success_p[d]:
                 self._at(inp.appeal_days[d], self._appeal_won, pid)
                 return
-        if self.s_rerequest.uniform() < inp.rerequest_p[d]:
-            self._at(self.s_rerequest_time.exponential() * inp.rerequest_days[d], self._rerequest, pid)
+        if again < inp.rerequest_p[d]:
+            e = self.e_rerequest_time[pid] if c == 0 else draws.exponential("rerequest_time", c, pid)
+            self._at(e * inp.rerequest_days[d], self._rerequest, pid)
 
     def _appeal_won(self, pid: int) -> None:
         self.n_events += 1
@@ -85,7 +115,8 @@ class Pipeline(State):
         rec.w_assessment_queue.append((t - queued) / DAYS_PER_WEEK)
         if rec.events is not None:
             rec.events.append((t, "assessment_start", pid, ""))
-        when = self.now + self.s_assess_time.duration(inp.assess_days[d], inp.assess_cv[d])  # self._at, inline
+        when = self.now + self.draws.duration("assessment_time", self.cycle[pid], pid, inp.assess_days[d],
+                                              inp.assess_cv[d], self.asked)
         if when < self.n_days:
             self.seq += 1
             heappush(self.heap, (when, self.seq, self._complete_assessment, pid))
@@ -107,7 +138,9 @@ class Pipeline(State):
         rec.f_assessments_completed[m] += 1
         age = self.cohort[pid] + self.year_of[d]
         b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
-        if self.s_not_issue.uniform() < self.inp.not_issue[d][b] or age > self.inp.plan_end_age:
+        c = self.cycle[pid]
+        u = self.u_not_issue[pid] if c == 0 else self.draws.uniform("not_issue", c, pid)
+        if u < self.inp.not_issue[d][b] or age > self.inp.plan_end_age:
             rec.f_not_issued[m] += 1
             if rec.events is not None:
                 rec.events.append((t, "not_issued", pid, ""))

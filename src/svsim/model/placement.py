@@ -26,7 +26,7 @@ class Placement(State):
             rec.f_plans_issued_within_20_weeks[m] += 1
         rec.w_request_to_plan.append(waited / DAYS_PER_WEEK)
         cum, targets = inp.mix[d][b]
-        target = pick(cum, targets, self.s_placement.uniform())
+        target = pick(cum, targets, self.u_placement[pid])
         if target < 0:
             target = targets[-1]
         if self.count[target] < inp.place_capacity[d][target]:  # a place: what _place gives, without the call

@@ -118,8 +118,17 @@ class Reviews(State):
                 day += 1
             next_due.append(due)
             next_day.append(buckets[day] if day < n_buckets else [])
-        band, setting = self.band, self.setting
-        for pid, u in zip(todo, self.s_review.take_uniforms(done), strict=True):
+        band, setting, n_reviews = self.band, self.setting, self.n_reviews
+        columns = self.u_review  # columns[k]: every child's draw for its k-th review
+        for pid in todo:
+            k = n_reviews[pid]
+            n_reviews[pid] = k + 1
+            try:
+                u = columns[k][pid]
+            except IndexError:  # the first k-th review of anyone: add the column
+                while len(columns) <= k:
+                    columns.append(self.draws.uniforms("review", len(columns)))
+                u = columns[k][pid]
             in_queue[pid] = False
             b = band[pid]
             if u < quiet[b * n_settings + setting[pid]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from heapq import heappush
 
 import simpy
@@ -28,7 +28,7 @@ from ..domain import AGE_BAND_OF_AGE, SETTINGS, STATUTORY_WEEKS_TO_PLAN
 from .calendar import DAYS_PER_WEEK
 from .inputs import Inputs
 from .recorder import Recorder
-from .rng import Streams
+from .rng import ChildDraws
 
 NEET = SETTINGS.index("neet_awaiting")
 N_SETTINGS = len(SETTINGS)
@@ -44,26 +44,21 @@ def band_of(age: int) -> int:
 class State:
     """What every part of the engine reads and writes."""
 
-    def __init__(self, inp: Inputs, streams: Streams, record_events: bool) -> None:
+    def __init__(self, inp: Inputs, draws: ChildDraws, record_events: bool) -> None:
         self.inp = inp
         self.cal = cal = inp.cal
         self.env = simpy.Environment()
         self.rec = Recorder(cal, record_events)
         self.month_of = cal.month_of_day
         self.year_of = cal.year_of_day
-        # streams, one per activity
-        self.s_decision = streams["decision"]
-        self.s_decision_time = streams["decision_time"]
-        self.s_appeal = streams["appeal"]
-        self.s_rerequest = streams["rerequest"]
-        self.s_rerequest_time = streams["rerequest_time"]
-        self.s_assess_time = streams["assessment_time"]
-        self.s_not_issue = streams["not_issue"]
-        self.s_placement = streams["placement"]
-        self.s_review = streams["review"]
-        self.s_transfer = streams["transfer"]
-        self.s_move_away = streams["move_away"]
-        self.streams = streams
+        # per-child random numbers (model/rng.py): draws.uniforms(stage, slot)[pid]
+        self.draws = draws
+        # columns of draws (row -> number), filled once every child is known (engine.Run._people); pipeline.py
+        none: Sequence[float] = ()
+        self.u_decision = self.u_appeal = self.u_appeal_success = self.u_rerequest = none
+        self.e_rerequest_time = self.u_not_issue = self.u_placement = self.e_move_away = none
+        self.u_review: list[Sequence[float]] = []  # by the child's review number (0 = its first)
+        self.asked: tuple[str, ...] = ()  # the groups of children with a request (all but the census plans)
         # people: anyone with a plan or a request; one row each
         self.cohort: list[int] = []  # academic age in the academic year of day 0
         self.request_t: list[float] = []  # time of the request the current assessment answers
@@ -74,6 +69,8 @@ class State:
         self.wait_for: list[int] = []  # capped setting waited for, -1 = none
         self.in_review_queue: list[bool] = []
         self.queued_t: list[float] = []
+        self.cycle: list[int] = []  # which request of the child's (0 = the first): the slot of its pipeline draws
+        self.n_reviews: list[int] = []  # reviews done: the slot of the next review's draw
         self.holders: list[int] = []
         # caseload counts and queues
         self.count = [0] * N_SETTINGS
@@ -109,6 +106,8 @@ class State:
         self.wait_for.append(-1)
         self.in_review_queue.append(False)
         self.queued_t.append(0.0)
+        self.cycle.append(0)
+        self.n_reviews.append(0)
         self.review_due.append(math.inf)
         return len(self.cohort) - 1
 
@@ -124,6 +123,8 @@ class State:
         self.wait_for.extend([-1] * n)
         self.in_review_queue.extend([False] * n)
         self.queued_t.extend([0.0] * n)
+        self.cycle.extend([0] * n)
+        self.n_reviews.extend([0] * n)
         self.review_due.extend([math.inf] * n)
 
     def _at(self, delay: float, callback: Callable[[object], None], value: object) -> None:

@@ -29,7 +29,7 @@ class Transitions(State):
         d = int(t)
         if d >= self.n_days:
             return
-        target = h[d] + inp.move_away_rate[d] * (t - d) + self.s_move_away.exponential()
+        target = h[d] + inp.move_away_rate[d] * (t - d) + self.e_move_away[pid]
         if target >= h[-1]:
             return
         lo = bisect_right(h, target, d, len(h) - 1) - 1  # h[lo] <= target < h[lo + 1]
@@ -45,7 +45,7 @@ class Transitions(State):
         hz = np.asarray(h, dtype=float)
         rate = np.asarray(inp.move_away_rate, dtype=float)
         target = (h[0] + inp.move_away_rate[0] * (0.0 - 0)) + np.asarray(
-            self.s_move_away.take_exponentials(len(pids)), dtype=float)
+            self.e_move_away[pids.start:pids.stop], dtype=float)
         keep = np.flatnonzero(target < h[-1])
         target = target[keep]
         lo = np.searchsorted(hz[:-1], target, side="right") - 1
@@ -61,6 +61,22 @@ class Transitions(State):
         self.n_events += 1
         if self.active[pid]:
             self._cease(pid, self.now, self.rec.f_moved_away, "moved_away")
+
+    def _transfer_draws(self, pids: list[int], year: int) -> dict[int, tuple[float, float]]:
+        """pid -> (cease, move) uniforms of the children reaching a phase-transfer age this September (slot: the
+        age), drawn in one batch per age."""
+        cohort, transfer_at = self.cohort, self.inp.transfer_at_age
+        by_age: dict[int, list[int]] = {}
+        for pid in pids:
+            age = cohort[pid] + year
+            if age in transfer_at:
+                by_age.setdefault(age, []).append(pid)
+        out: dict[int, tuple[float, float]] = {}
+        for age, who in by_age.items():
+            cease = self.draws.uniforms_at("transfer_cease", who, age)
+            move = self.draws.uniforms_at("transfer_move", who, age)
+            out.update(zip(who, zip(cease, move, strict=True), strict=True))
+        return out
 
     def _september(self, d: int) -> None:
         self.n_events += 1
@@ -86,7 +102,9 @@ class Transitions(State):
         e = d + 1  # a new spell starts the day after t (as in _respell)
         sp_start, sp_end, sp_cell = rec._sp_start, rec._sp_end, rec._sp_cell
         n_bands = len(AGE_BANDS)
-        for pid in compress(holders, action):
+        todo = list(compress(holders, action))
+        transfer_draws = self._transfer_draws(todo, year)
+        for pid in todo:
             if not active[pid]:
                 continue
             age = cohort[pid] + year
@@ -97,7 +115,7 @@ class Transitions(State):
             name = transfer_at.get(age)
             s = setting[pid]
             if name is not None:
-                cease_u, move_u = self.s_transfer.uniform(), self.s_transfer.uniform()
+                cease_u, move_u = transfer_draws[pid]
                 if cease_u < inp.transfer_cease[name][d]:
                     self._cease(pid, t, rec.f_ceased_phase_transfer, "phase_transfer")
                     continue

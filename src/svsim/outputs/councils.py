@@ -20,38 +20,24 @@ from ..experiment.replications import ReplicationResult
 from ..scenario import Scenario
 
 
-def council_results(scenario: Scenario, replications: int, seed: int) -> list[ReplicationResult]:
-    """One council's replications, one after another (a task for a worker process or a dask worker)."""
-    from ..experiment.executors import run_one
+def council_results(run: tuple[int, int], scenario: Scenario) -> list[ReplicationResult]:
+    """One council's replications, one after another: a task for `executors.map_tasks` (payload
+    (replications, seed), item the council's scenario)."""
+    from ..experiment.replications import run_one
 
+    replications, seed = run
     return [run_one(scenario, seed, i) for i in range(replications)]
 
 
 def _map(scenarios: list[Scenario], replications: int, seed: int, executor: str, workers: int | None,
          scheduler: str | None) -> list[list[ReplicationResult]]:
-    if executor == "dask":
-        from ..experiment.executors import default_workers, open_dask
+    """Every council's results, one task per council, on local processes or dask (the same numbers either way)."""
+    from ..experiment.executors import map_tasks
 
-        _, client, cluster = open_dask(workers or default_workers(), scheduler)
-        try:
-            futures = client.map(council_results, scenarios, [replications] * len(scenarios),
-                                 [seed] * len(scenarios), pure=False)
-            return client.gather(futures)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    if workers == 1 or len(scenarios) == 1:
-        return [council_results(s, replications, seed) for s in scenarios]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from ..experiment.executors import default_workers
-
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context) as pool:
-        return list(pool.map(council_results, scenarios, [replications] * len(scenarios),
-                             [seed] * len(scenarios)))
+    if not scenarios:
+        return []
+    return map_tasks(council_results, (replications, seed), scenarios, workers=workers, executor=executor,
+                     scheduler=scheduler)
 
 
 def run_councils(names: Sequence[str], observed_dir: Path, template: Path, out: Path, *, replications: int = 1,

@@ -76,7 +76,10 @@ def check_parent(parent: Path) -> None:
         raise OutputError(exc.errno or errno.EIO, f"cannot create the output folder {parent}: "
                           f"{exc.strerror or exc}") from None
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(errno.EACCES, f"cannot write in the output folder {parent}: permission denied")
+        read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY) if hasattr(os, "statvfs") else False
+        why = "a read-only file system" if read_only else "permission denied"
+        raise OutputError(errno.EROFS if read_only else errno.EACCES,
+                          f"cannot write in the output folder {parent}: {why}")
 
 
 def run_name(scenario_name: str, when: dt.datetime | None = None) -> str:

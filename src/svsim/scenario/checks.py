@@ -73,7 +73,11 @@ def start_state_problems(params: Mapping[str, Series], locate: Locate) -> list[P
                             "count the same plans on the census date and must agree"))
         return out
     prior = [[_first(params, f"start_state.caseload_prior.{b}.{s}") for s in SETTINGS] for b in AGE_BANDS]
-    if any(v > 0 for row in prior for v in row):  # an all-zero prior means "no pattern": every cell allowed
+    if not any(v > 0 for row in prior for v in row):
+        out.append(_problem(locate, "start_state.caseload_prior",
+                            "every weight is 0 (or the prior is missing): the start caseload is fitted to it; give "
+                            "each age band a weight for each setting it can be in (1 everywhere: no pattern)"))
+    else:
         for b, band in enumerate(AGE_BANDS):
             if rows[b] > 0 and not any(v > 0 for v in prior[b]):
                 out.append(_problem(locate, f"start_state.caseload_prior.{band}",

@@ -108,7 +108,8 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
             f"Built by svsim init from the DfE EHCP statistics for {la}: the January {year} census and calendar "
             f"{prev} flows. Values marked 'assumption to fill in' are defaults (England's, or the template "
             f"{template.name}'s) to replace with the council's own figures; money is not from the statistics."),
-        "horizon": {"start": dt.date(year, 4, 1), "end": end},
+        "horizon": {"start": dt.date(year, 4, 1), "end": end, "last_observed": _sourced(
+            census, f"the January {year} census, the latest figure used (flows to December {prev})")},
         "start_state": {
             "census_date": census,
             "caseload_by_age_band": _sourced(bands, f"{TO_FILL}: England's age split (DfE sen2_age_caseload.csv, "

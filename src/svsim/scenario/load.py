@@ -85,8 +85,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         _check_after_interventions(r, interventions)
     if "name" in r.params:
         r.problems.extend(checks.name_problems(r.params["name"].first, locate))
-    r.problems.extend(checks.start_state_problems(r.params, locate))
-    r.problems.extend(checks.demand_problems(r.params, locate))
+    if not r.problems:  # checks across fields, once each field is right (else they add noise)
+        r.problems.extend(checks.start_state_problems(r.params, locate))
+        r.problems.extend(checks.demand_problems(r.params, locate))
     if r.problems:
         raise ScenarioError(r.problems)
     warnings = [*r.warnings, *clipped_uncertainty(uncertainty, r.params, r.specs, locate),

@@ -169,7 +169,9 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             f"only from DfE figures published for January {cutoff} and calendar {prev}; built by svsim backtest. "
             "Money inputs are the base's and are not compared."
         ),
-        "horizon": {"start": dt.date(cutoff, 4, 1), "end": end},
+        "horizon": {"start": dt.date(cutoff, 4, 1), "end": end, "last_observed": _sourced(
+            census, f"the cut-off: the January {cutoff} census (flows are known to December {prev}); uncertainty "
+                    "draws act on everything after it")},
         "start_state": {
             "census_date": census,
             "caseload_by_age_band": _sourced({b: int(bands[b]) for b in AGE_BANDS},
