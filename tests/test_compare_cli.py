@@ -80,14 +80,23 @@ def test_compare_six_k_with_the_engine(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "ok" and manifest["replications"] == 3 and manifest["seed"] == 2
     assert manifest["attribution"]["kent-without-six-k-threshold"]["simulations"] == 0  # reuses the comparison
-    assert "paired 95% CI" in result.output and "2027-28" in result.output
+    assert "Saving" in result.output and "95% interval" in result.output and "2027-28" in result.output
     assert "six-k-threshold" in result.output and "Results folder:" in result.output
+    # one sign convention: a saving is BASE - OTHER (+ = lower deficit); dropping the £6k change raises the deficit
+    assert (diffs.saving_gbp_m == -diffs.mean_difference).all()
+    assert (acc.saving_gbp_m < 0).all() and "RAISES the deficit" in result.output
+    assert "saving (+ = lower deficit)" in result.output and "BASE" not in result.output
+    assert "Kent base scenario" in result.output  # titles, not only names
+    assert "Warning: 3 replications are too few" in result.output and "ETA" in result.output
+    assert {"headline.csv", "report.html", "svsim.xlsx"} <= files
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Savings (+ = lower deficit)" in page and "Shapley" in page and "data:image/png;base64," in page
 
 
 def test_compare_unmitigated_with_base_is_attributed_by_condition(tmp_path, fake_engine):
     result = invoke(UNMITIGATED, BASE, "-n", "2", "--workers", "1", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "grouped by Safety Valve condition into 9 groups" in result.output
+    assert "split among 9 measures (grouped by Safety Valve condition)" in result.output
     assert "128 simulation(s) a replication" in result.output
     folder = only_folder(tmp_path)
     assert folder.name.startswith("compare-kent-unmitigated-vs-kent-base-")
@@ -97,7 +106,8 @@ def test_compare_unmitigated_with_base_is_attributed_by_condition(tmp_path, fake
     assert acc.financial_year.nunique() == 6 and len(acc) == 6 * 10  # 9 groups and the total, every year
     for _, rows in acc.groupby("financial_year"):
         players = rows[rows.intervention != "total"]
-        assert players.saving_gbp_m.sum() == pytest.approx(rows[rows.intervention == "total"].saving_gbp_m.iloc[0])
+        total = rows[rows.intervention == "total"].saving_gbp_m.iloc[0]
+        assert players.saving_gbp_m.sum() == pytest.approx(total, abs=0.0005 * len(players))  # CSV: 3 decimals
         assert (players.saving_gbp_m_p10 <= players.saving_gbp_m_p90).all()
     group = acc[acc.condition == 3].iloc[0]
     assert group.members == "statutory-decisions;sen-recruitment;annual-review-backlog-team"
@@ -112,7 +122,8 @@ def test_scenarios_that_differ_otherwise_are_compared_but_not_attributed(tmp_pat
     out = tmp_path / "out"
     result = invoke(BASE, str(other), "-n", "2", "--workers", "1", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "No attribution for kent-faster" in result.output and "assessment.vacancy_rate" in result.output
+    assert "The saving of kent-faster is not split among measures" in result.output
+    assert "assessment.vacancy_rate" in result.output
     folder = only_folder(out)
     assert not (folder / "attribution.csv").exists() and (folder / "differences.csv").exists()
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -128,7 +139,37 @@ def test_no_attribution_flag_and_several_others(tmp_path, fake_engine):
     diffs = pd.read_csv(folder / "differences.csv")
     assert set(diffs.other) == {"kent-without-six-k-threshold", "kent-unmitigated"}
     assert not (folder / "attribution.csv").exists()
-    assert result.output.count("Difference") == 2  # one table per OTHER
+    assert result.output.count("  against ") == 2  # one table per OTHER
+
+
+def test_quiet_compare_prints_results_but_no_progress(tmp_path, fake_engine):
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--workers", "1", "--quiet", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "ETA" not in result.stderr and "Comparing with" not in result.stderr
+    assert "Warning: 2 replications are too few" in result.stdout and "Saving" in result.stdout
+
+
+def test_comparison_report_and_workbook_rebuild_from_the_folder(tmp_path, fake_engine):
+    from openpyxl import load_workbook
+
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--workers", "1", "--quiet", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    folder = only_folder(tmp_path)
+    for name in ("report.html", "svsim.xlsx"):
+        (folder / name).unlink()
+    rebuilt = CliRunner().invoke(cli.main, ["report", str(folder)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Savings (+ = lower deficit)" in page and "Only 2 replications" in page
+    assert page.count("data:image/png;base64,") >= 3  # the comparison's charts, embedded
+    ws = load_workbook(folder / "svsim.xlsx")["Savings"]
+    header = [c.value for c in ws[2]]
+    assert "Saving £m (+ = lower deficit)" in header
+    column = header.index("Saving £m (+ = lower deficit)") + 1
+    diffs = pd.read_csv(folder / "differences.csv")
+    acc = diffs[diffs.measure == "accumulated_deficit_gbp_m"]
+    assert [ws.cell(row=r, column=column).value for r in range(3, 3 + len(acc))] == pytest.approx(
+        list(acc.saving_gbp_m))
 
 
 def test_bad_input_and_failures(tmp_path, monkeypatch):
@@ -164,3 +205,18 @@ def test_set_overrides_every_scenario_compared(tmp_path, fake_engine):
     bad = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--set", "demand.request_rate_per_10k_0_18=-1")
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     assert "demand.request_rate_per_10k_0_18" in bad.output
+
+
+def test_attribution_time_estimate_from_the_comparisons_own_pace():
+    """Extra simulations (those beyond the two the comparison already ran) x the comparison's mean time per
+    replication, shared among the workers."""
+    from types import SimpleNamespace
+
+    from svsim.outputs.compare import attribution_estimate_s
+
+    plan = SimpleNamespace(simulations_per_replication=128)
+    run = [SimpleNamespace(runtime_s=0.4), SimpleNamespace(runtime_s=0.6)]
+    comparison = SimpleNamespace(results=(run, run))
+    assert attribution_estimate_s(plan, comparison, replications=10, workers=2) == pytest.approx(126 * 10 * 0.5 / 2)
+    money_only = SimpleNamespace(simulations_per_replication=1)  # reuses the comparison's simulations
+    assert attribution_estimate_s(money_only, comparison, replications=10, workers=2) == 0

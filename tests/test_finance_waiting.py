@@ -151,15 +151,16 @@ def test_compare_text_shows_the_backlog_beside_the_headline():
 
     from svsim.outputs.compare import differences_text
 
-    rows = [
-        {"measure": "accumulated_deficit_gbp_m", "financial_year": "2027-28", "other": "slow", "base_mean": 100.0,
-         "other_mean": 90.0, "mean_difference": -10.0, "ci_low": -11.0, "ci_high": -9.0, "unpaired_ci_low": -30.0,
-         "unpaired_ci_high": 10.0},
-        {"measure": "accumulated_deficit_incl_backlog_gbp_m", "financial_year": "2027-28", "other": "slow",
-         "base_mean": 110.0, "other_mean": 106.0, "mean_difference": -4.0, "ci_low": -5.0, "ci_high": -3.0,
-         "unpaired_ci_low": -20.0, "unpaired_ci_high": 12.0},
-    ]
+    def row(measure: str, base: float, other: float) -> dict:
+        diff = other - base
+        return {"measure": measure, "financial_year": "2027-28", "other": "slow", "base_mean": base,
+                "other_mean": other, "base_median": base, "other_median": other, "mean_difference": diff,
+                "ci_low": diff - 1, "ci_high": diff + 1, "unpaired_ci_low": diff - 20, "unpaired_ci_high": diff + 20,
+                "saving_gbp_m": -diff, "saving_ci_low": -diff - 1, "saving_ci_high": -diff + 1}
+
+    rows = [row("accumulated_deficit_gbp_m", 100.0, 90.0), row("accumulated_deficit_incl_backlog_gbp_m", 110.0, 106.0)]
     text = differences_text(pd.DataFrame(rows), "base", 4)
     line = next(row for row in text.splitlines() if row.startswith("2027-28"))
     assert "incl. backlog" in text
-    assert line.split()[-1] == "-4.00" and "-10.00" in line
+    # savings (+ = lower deficit): 10 on the headline, only 4 once the backlog's deferred cost is counted
+    assert float(line.split()[-1]) == 4.0 and float(line.split()[3]) == 10.0

@@ -63,9 +63,9 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
-@click.option("--replications", "-n", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Independent replications; with more than one, tables show medians and quantile ranges. "
-                   "With --precision, the first batch (at least 20).")
+@click.option("--replications", "-n", default=None, type=click.IntRange(min=1),
+              help="Independent replications [default: 40, a forecast with a stable median and P10-P90]; -n 1 is "
+                   "one replication, not a forecast. With --precision, the first batch (at least 20).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Root seed; replication i draws from streams derived from (seed, i).")
 @click.option("--out", "out", default=Path("results"), show_default=True,
@@ -102,6 +102,10 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quantiles") from None
     _check_executor(executor, scheduler)
+    from .outputs.run import DEFAULT_REPLICATIONS
+
+    chosen = replications is not None
+    replications = replications if chosen else (1 if precision else DEFAULT_REPLICATIONS)
     if precision is not None and max_replications < replications:
         raise click.UsageError(f"--max-replications {max_replications} is below -n {replications}: the first batch "
                                "alone would exceed it")
@@ -124,7 +128,9 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
              f"{'s' if (workers or default_workers()) != 1 else ''}")
     say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
     count = (f"batches of replications until the median is within ±{precision:g} £m (at most {max_replications})"
-             if precision else f"{replications} replication{'s' if replications != 1 else ''}")
+             if precision else f"{replications} replication{'s' if replications != 1 else ''}"
+             + ("" if chosen else " (the default; -n to choose)")
+             + (" - one replication, not a forecast" if replications == 1 else ""))
     say(f"Running {scenario.name}: {count}, seed {seed}, on {where}")
 
     def on_batch(p) -> None:  # noqa: ANN001 - PrecisionOutcome
@@ -136,7 +142,8 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         outcome = execute_run(scenario, replications=replications, seed=seed, out=out, command=sys.argv,
                               overrides=overrides, progress=bar.update, workers=workers, executor=executor,
                               scheduler=scheduler, quantiles=quantiles, precision=precision,
-                              max_replications=max_replications, on_batch=on_batch)
+                              max_replications=max_replications, on_batch=on_batch,
+                              default_replications=not chosen and precision is None)
     except ScenarioError as exc:
         bar.finish()
         click.echo(str(exc), err=True)
@@ -158,8 +165,11 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
             click.echo(f"Precision NOT reached: stopped at {p.replications} replications (--max-replications); "
                        f"the widest 95% interval half-width is ±{p.worst:.2f} £m (target ±{p.target:g} £m)",
                        err=True)
-    click.echo(sv_table_text(outcome.deficit, scenario.title or scenario.name, n, quantiles))
-    click.echo(f"\nRun folder: {outcome.folder}")
+    from .outputs.tables import reported
+
+    shown = reported(outcome.deficit, float(scenario.value("rag.amber_tolerance")))
+    click.echo(sv_table_text(shown, scenario.title or scenario.name, n, quantiles))
+    click.echo(f"\nRun folder: {outcome.folder}  (report.html and svsim.xlsx to read and forward)")
 
 
 def _fail(command: str, exc: BaseException) -> NoReturn:
@@ -257,10 +267,13 @@ class ProgressLine:
     """A one-line progress bar with ETA on stderr, drawn only when enabled and once the run has taken `after_s`
     seconds (short runs stay quiet)."""
 
-    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30, unit: str = "replications") -> None:
+    def __init__(self, enabled: bool, after_s: float = 2.0, width: int = 30, noun: str = "replications",
+                 tty: bool = True) -> None:
         import time
 
-        self.unit = unit
+        self.noun = noun
+        self.tty = tty
+        self._step = -1
         self.enabled = enabled
         self.after_s = after_s
         self.width = width
@@ -272,15 +285,28 @@ class ProgressLine:
         if not self.enabled:
             return
         elapsed = self._clock() - self._began
+        if not self.tty:  # a log, not a terminal: one line at each tenth, with the ETA
+            step = done * 10 // max(total, 1)
+            if step != self._step or done == total:
+                self._step = step
+                eta = elapsed / done * (total - done) if done else 0.0
+                sys.stderr.write(f"  {done}/{total} {self.noun}, {_duration(elapsed)} elapsed, ETA {_duration(eta)}\n")
+                sys.stderr.flush()
+            return
         if elapsed < self.after_s and done < total and not self._shown:
             return
         filled = int(self.width * done / max(total, 1))
         eta = elapsed / done * (total - done) if done else 0.0
-        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.unit}, "
+        line = (f"  [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.noun}, "
                 f"{_duration(elapsed)} elapsed, ETA {_duration(eta)}")
         sys.stderr.write("\r" + line.ljust(78))
         sys.stderr.flush()
         self._shown = True
+
+    def restart(self) -> None:
+        """Start timing a new stage (its ETA must not count the previous one)."""
+        self._began = self._clock()
+        self._step = -1
 
     def finish(self) -> None:
         if self._shown:
@@ -292,8 +318,9 @@ class ProgressLine:
 @main.command()
 @click.argument("base_file", metavar="BASE", type=click.Path(path_type=Path))
 @click.argument("other_files", metavar="OTHER...", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--replications", "-n", default=10, show_default=True, type=click.IntRange(min=2),
-              help="Paired replications: replication i of every scenario shares its random numbers.")
+@click.option("--replications", "-n", default=20, show_default=True, type=click.IntRange(min=2),
+              help="Paired replications: replication i of every scenario shares its random numbers "
+                   "(fewer than 20 gives a warning: the intervals are too rough to act on).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Root seed; replication i of every scenario draws from streams derived from (seed, i).")
 @click.option("--workers", "-w", default=None, type=click.IntRange(min=1),
@@ -302,7 +329,7 @@ class ProgressLine:
               type=click.Path(path_type=Path, file_okay=False),
               help="Folder in which the new folder compare-<base>-vs-<other>-<timestamp>/ is created.")
 @click.option("--attribution/--no-attribution", default=True, show_default=True,
-              help="Split the saving among interventions (Shapley) when the scenarios differ only by them.")
+              help="Split the saving among the measures when the scenarios differ only by named interventions.")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a parameter in EVERY scenario compared, e.g. to ask what a measure saves under higher "
                    "demand: --set demand.request_rate_per_10k_0_18=130 (repeatable).")
@@ -311,15 +338,18 @@ class ProgressLine:
                    "attribution alike (pip install 'svsim[dask]').")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="dask scheduler to use, e.g. tcp://host:8786 [default: a local cluster of --workers processes].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, estimates or timing messages (results still printed).")
 @click.option("--allow-large", is_flag=True,
               help="Run even when the estimate says it needs more memory than is available or more than a day.")
 def compare(base_file: Path, other_files: Sequence[Path], replications: int, seed: int, workers: int | None,
             out: Path, attribution: bool, overrides: Sequence[str], executor: str, scheduler: str | None,
-            allow_large: bool) -> None:
-    """Compare each OTHER with BASE on common random numbers: paired differences with 95% intervals.
+            quiet: bool, allow_large: bool) -> None:
+    """Compare each OTHER with BASE on common random numbers: what each saves (+ = lower deficit), with 95%
+    intervals.
 
-    When OTHER and BASE differ only by named interventions, the saving is split among them with Shapley values
-    (exact; more than 8 interventions are grouped by Safety Valve condition). Writes a new results folder.
+    When OTHER and BASE differ only by named interventions, the saving is split among the measures (Shapley
+    values: each measure's average contribution over every order of bringing them in; more than 8 measures are
+    grouped by Safety Valve condition). Writes a new results folder with report.html and svsim.xlsx.
     """
     from .scenario import ScenarioError, load_scenario
 
@@ -345,51 +375,101 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
     if failed:
         sys.exit(EXIT_BAD_INPUT)
     _check_out(out)
-    _check_size(scenarios, replications, workers, executor, allow_large, quiet=False)
+    _check_size(scenarios, replications, workers, executor, allow_large, quiet=quiet)
 
     from .experiment.compare import unique_labels
-    from .outputs.compare import attribution_text, differences_text, execute_compare, pair_labels, plan_all
+    from .outputs.compare import (
+        MIN_REPLICATIONS,
+        attribution_text,
+        differences_text,
+        execute_compare,
+        name_of,
+        pair_labels,
+        plan_all,
+        replications_warning,
+    )
 
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
     base, others = scenarios[0], scenarios[1:]
     labels = unique_labels(scenarios)
+    titles = {lb: (s.title or lb) for lb, s in zip(labels, scenarios, strict=True)}
     plans = plan_all(base, others, labels) if attribution else {}
-    click.echo(f"Comparing {', '.join(labels[1:])} with {labels[0]}: {replications} paired replications, "
-               f"seed {seed}", err=True)
+    say(f"Comparing with {name_of(labels[0], titles)}:")
+    for label in labels[1:]:
+        say(f"  {name_of(label, titles)}")
+    say(f"{replications} paired replications each (replication i of every scenario uses the same random numbers, "
+        f"so differences are the policies', not chance's), seed {seed}")
+    if replications < MIN_REPLICATIONS:
+        click.echo(replications_warning(replications), err=True)
     for label, plan in plans.items():
         if isinstance(plan, str):
-            click.echo(f"  {label}: no attribution: {plan}", err=True)
+            say(f"  {label}: the saving will not be split among measures: {plan}")
         else:
-            click.echo(f"  {label}: attribution: {plan.method}; {plan.simulations_per_replication} simulation(s) "
-                       f"a replication (money-only interventions reuse them)", err=True)
-    ticks: dict[str, int] = {}
+            grouped = " (grouped by Safety Valve condition)" if plan.grouped else ""
+            say(f"  {label}: the saving will be split among {plan.k} measures{grouped}: "
+                f"{plan.simulations_per_replication} simulation(s) a replication (measures that change only "
+                "money reuse them)")
+    bar = ProgressLine(enabled=not quiet, noun="simulations", tty=_is_tty(sys.stderr))
 
-    def progress(done: int, total: int) -> None:
-        if done == total or done * 10 // total != (done - 1) * 10 // total:
-            click.echo(f"  replications {done}/{total}", err=True)
-
-    def attribution_progress(label: str, done: int, total: int) -> None:
-        step = done * 10 // total
-        if done == total or step != ticks.get(label, -1):
-            ticks[label] = step
-            click.echo(f"  attribution {label}: simulations {done}/{total}", err=True)
+    def before_attribution(label: str, plan, estimate_s: float) -> None:  # noqa: ANN001 - AttributionPlan
+        bar.finish()
+        if estimate_s >= 30:
+            say(f"Splitting the saving of {label} among its measures: about {_duration(estimate_s)} "
+                "(Ctrl-C stops it and keeps nothing)")
+        bar.restart()
 
     try:
         outcome = execute_compare(base, others, replications=replications, seed=seed, workers=workers,
                                   executor=executor, scheduler=scheduler, out=out,
-                                  command=sys.argv, attribution=attribution, progress=progress,
-                                  attribution_progress=attribution_progress)
+                                  command=sys.argv, attribution=attribution, progress=bar.update,
+                                  attribution_progress=lambda label, done, total: bar.update(done, total),
+                                  before_attribution=before_attribution)
     except ScenarioError as exc:
+        bar.finish()
         click.echo(str(exc), err=True)
         sys.exit(EXIT_BAD_INPUT)
     except BaseException as exc:  # Ctrl-C, a signal, a full disk or an error: recorded in <folder>.failed/
+        bar.finish()
         _fail("compare", exc)
-    click.echo(differences_text(outcome.tables["differences"], labels[0], replications))
+    bar.finish()
+    click.echo(differences_text(outcome.tables["differences"], labels[0], replications, titles))
     for label, result in outcome.attributions.items():
         click.echo("")
-        click.echo(attribution_text(result, *pair_labels(result.plan, labels[0], label)))
+        click.echo(attribution_text(result, *pair_labels(result.plan, labels[0], label), titles))
     for label, reason in outcome.not_attributed.items():
-        click.echo(f"\nNo attribution for {label}: {reason}.")
-    click.echo(f"\nResults folder: {outcome.folder}")
+        click.echo(f"\nThe saving of {label} is not split among measures: {reason}.")
+    if replications < MIN_REPLICATIONS:
+        click.echo("\n" + replications_warning(replications))
+    click.echo(f"\nResults folder: {outcome.folder}  (report.html and svsim.xlsx to read and forward)")
+
+
+@main.command()
+@click.argument("folder", metavar="RUN_FOLDER", type=click.Path(path_type=Path, file_okay=False))
+def report(folder: Path) -> None:
+    """Rebuild report.html, svsim.xlsx and the charts of a finished run or comparison folder, from its files
+    (nothing is simulated again)."""
+    from .outputs.present import write_presentation
+
+    if not (folder / "manifest.json").is_file():
+        click.echo(f"svsim report: {folder} is not a svsim run or comparison folder (no manifest.json)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    import json
+
+    try:
+        status = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError) as exc:
+        click.echo(f"svsim report: cannot read {folder / 'manifest.json'}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if status != "ok":
+        click.echo(f"svsim report: {folder} holds no finished results (status: {status}); nothing to rebuild",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        written = write_presentation(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        click.echo(f"svsim report: cannot rebuild {folder}: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"Rebuilt in {folder}: {', '.join(written)}")
 
 
 def _load_or_exit(scenario_file: Path, overrides: Sequence[str]):  # noqa: ANN202 - a Scenario
@@ -509,7 +589,7 @@ def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, 
     if not quiet:
         click.echo(f"Sensitivity of {scenario.name} ({method}): {len(factors)} parameters, {len(points)} points x "
                    f"{reps} replication{'s' if reps != 1 else ''} = {len(points) * reps} runs, seed {seed}", err=True)
-    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), noun="runs")
     began = time.perf_counter()
     try:
         result = run_sensitivity(scenario, factors, method, target_year=year, replications=reps, samples=samples,
@@ -659,7 +739,7 @@ def sweep(scenario_file: Path, varies: Sequence[str], target_year: str | None, r
     if not quiet:
         click.echo(f"Sweeping {scenario.name}: {points} points x {replications} replications = "
                    f"{points * replications} runs, seed {seed}", err=True)
-    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), unit="runs")
+    bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), noun="runs")
     began = time.perf_counter()
     try:
         result = run_sweep(scenario, parsed, replications=replications, seed=seed, workers=workers,
@@ -684,27 +764,49 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
     lo, hi = min(quantiles), max(quantiles)
     lo_col, hi_col = quantile_column(lo), quantile_column(hi)
     band_label = f"P{lo * 100:g}-P{hi * 100:g}"
-    head = f"{'Year':<9}{'Profile':>9}{'Forecast':>10}{'Variance':>10}  {'RAG':<6}"
+    head = f"{'Year':<9}{'Profile':>9}{'Forecast' if several else 'One rep.':>10}{'Variance':>10}  {'RAG':<6}"
     if several:
         head += f"{'P(within)':>10}{band_label:>16}"
+    head += f"{'In-year':>9}"
     lines = [
         title,
-        "Accumulated DSG deficit at 31 March, £m, before DfE contributions"
-        + (f" (median of {replications} replications)" if several else ""),
+        "Accumulated DSG deficit at 31 March, £m, before DfE contributions: "
+        + (f"median of {replications} replications; in-year HNB (+ = deficit) is the mean" if several
+           else "ONE REPLICATION, NOT A FORECAST (run without -n for a forecast)"),
         head,
     ]
 
     def num(v: float, fmt: str) -> str:
         return "-" if v != v else format(v, fmt)  # NaN: no profile that year
 
+    closed = []
     for row in deficit.to_dict("records"):
-        line = (f"{row['financial_year']:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
+        year = row["financial_year"]
+        if row.get("basis") == "outturn":
+            closed.append(year)
+            year += "*"
+        line = (f"{year:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
                 f"{num(row['accumulated_deficit_gbp_m'], '10.1f')}{num(row['variance_gbp_m'], '+10.1f')}"
-                f"  {row['rag'] or '-':<6}")
+                f"  {(row['rag'] or '-') + ('?' if '/' in str(row.get('rag_could_be', '')) else ''):<6}")
         if several:
             band = f"{row[lo_col]:.1f}-{row[hi_col]:.1f}" if lo < 0.5 < hi else "-"
+            band = "outturn" if row.get("basis") == "outturn" else band
             line += f"{num(row['p_within_profile'], '10.0%')}{band:>16}"
+        line += num(row["in_year_deficit_gbp_m"], "+9.1f")
         lines.append(line)
+    borderline = [f"{r['financial_year']} ({r['rag_could_be']})" for r in deficit.to_dict("records")
+                  if "/" in str(r.get("rag_could_be", ""))]
+    if borderline:
+        lines.append(f"? borderline: the median is too close to a RAG boundary to be sure of the colour: "
+                     f"{', '.join(borderline)}; read P(within) for these years.")
+    if closed:
+        lines.append(f"* {', '.join(closed)}: closed year, the outturn (actual) from the scenario, not a forecast.")
+    half = deficit.get("median_half_width_gbp_m", None)
+    if several and half is not None and half.notna().any():
+        lines.append(f"The median is known to within ±{half.max():.1f} £m (95% interval, widest year); "
+                     "P(within) is the share of replications at or below the profile.")
+    elif several:
+        lines.append("Too few replications to say how precise the median is (at least 6 are needed).")
     return "\n".join(lines)
 
 

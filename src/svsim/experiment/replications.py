@@ -50,6 +50,11 @@ class ReplicationResult:
     runtime_s: float = 0.0
     draws: dict[str, float] = field(default_factory=dict)
     """Uncertain parameter path -> the number this replication drew for it (empty without uncertainty)."""
+    monthly_flows: dict[str, np.ndarray] = field(default_factory=dict)
+    """Flow name (MONTHLY_FLOWS, where the History has it) -> count in each month of `month_starts`."""
+    monthly_levels: dict[str, np.ndarray] = field(default_factory=dict)
+    """Level name (MONTHLY_LEVELS, where the History has it) -> value at the start of each month of
+    `month_starts`."""
     calendar_flows: dict[str, dict[int, float]] = field(default_factory=dict)
     """Flow measure (svsim.data.groups.FLOW_MEASURES) -> calendar year -> value, in the DfE's definitions."""
     flow_coverage: dict[int, float] = field(default_factory=dict)
@@ -61,6 +66,18 @@ class ReplicationResult:
 
     def year(self, fy: int) -> YearMoney:
         return next(m for m in self.money if m.financial_year == fy)
+
+
+MONTHLY_FLOWS: tuple[str, ...] = (
+    "requests", "refusals", "decisions_to_assess", "appeals", "appeals_won", "assessments_completed",
+    "plans_issued", "plans_issued_within_20_weeks", "not_issued", "reviews_due", "reviews_completed", "ceased",
+    "started_waiting",
+)
+"""History flows a replication keeps month by month for the report (the mechanisms behind the money)."""
+MONTHLY_LEVELS: tuple[str, ...] = (
+    "open_requests", "assessment_queue", "assessments_in_progress", "reviews_overdue", "waiting_for_place",
+)
+"""History levels a replication keeps month by month for the report."""
 
 
 def price_history(history: History, scenario: Scenario) -> tuple[PlacementSpend, list[YearMoney]]:
@@ -107,6 +124,10 @@ def summarise(
         month_starts=months,
         monthly_plans=np.array(history.occupancy[days], dtype=np.int32),
         runtime_s=runtime_s,
+        monthly_flows={name: np.asarray(history.flows[name][: len(days)], dtype=float)
+                       for name in MONTHLY_FLOWS if name in history.flows},
+        monthly_levels={name: np.asarray(history.levels[name][: len(days)], dtype=float)
+                        for name in MONTHLY_LEVELS if name in history.levels},
         calendar_flows=calendar_flows,
         flow_coverage=flow_coverage,
     )
@@ -176,6 +197,8 @@ def check_consistent(results: Sequence[ReplicationResult]) -> None:
 
 
 __all__ = [
+    "MONTHLY_FLOWS",
+    "MONTHLY_LEVELS",
     "ReplicationResult",
     "check_consistent",
     "replication_tasks",

@@ -36,12 +36,22 @@ from ..experiment.compare import LEVEL, Comparison, replication_measures, run_co
 from ..scenario import Scenario
 from .run import FLOAT_FORMAT
 from .run_folder import RunFolder, run_name, safe_name
+from .tables import rounded
 
 DIFFERENCE_COLUMNS = (
     "measure", "financial_year", "other", "mean_difference", "ci_low", "ci_high", "unpaired_ci_low",
     "unpaired_ci_high", "base", "base_mean", "other_mean", "sd_difference", "ci_half_width",
-    "unpaired_ci_half_width", "replications",
+    "unpaired_ci_half_width", "replications", "saving_gbp_m", "saving_ci_low", "saving_ci_high", "base_median",
+    "other_median",
 )
+"""differences.csv columns. `mean_difference` is OTHER - BASE (+ = OTHER higher); `saving_gbp_m` is the same
+difference the other way round, BASE - OTHER, the one sign convention of the terminal, report and workbook
+(+ = OTHER's figure is lower: a saving). `base_median` and `other_median` are each scenario's median over the
+replications (the statistic `svsim run` shows)."""
+
+MIN_REPLICATIONS = 20
+"""Below this many paired replications `svsim compare` warns that its intervals are too rough to act on."""
+DEFAULT_REPLICATIONS = 20
 ATTRIBUTION_COLUMNS = (
     "intervention", "condition", "financial_year", "saving_gbp_m", "saving_gbp_m_p10", "saving_gbp_m_p90",
     "saving_gbp_m_ci_low", "saving_gbp_m_ci_high", "measure", "members", "money_only",
@@ -62,16 +72,54 @@ class CompareOutcome:
 
 # ---- tables -------------------------------------------------------------------------------------------------------
 def differences_table(comparison: Comparison) -> pd.DataFrame:
-    """differences.csv: OTHER - BASE per measure and financial year, paired and unpaired 95% intervals."""
+    """differences.csv: OTHER - BASE per measure and financial year, paired and unpaired 95% intervals, and the
+    same as a saving (BASE - OTHER, + = lower) with each scenario's median."""
+    import numpy as np
+
+    values: dict[str, dict] = {}
+    for label, results in zip(comparison.labels, comparison.results, strict=True):
+        per: dict = {}
+        for r in results:
+            for key, value in replication_measures(r).items():
+                per.setdefault(key, []).append(value)
+        values[label] = {k: float(np.median(v)) for k, v in per.items()}
+
+    def median(label: str, measure: str, fy: int) -> float:
+        return values.get(label, {}).get((measure, fy), float("nan"))
+
     rows = [{
         "measure": d.measure, "financial_year": financial_year_label(d.financial_year), "other": d.other,
         "mean_difference": d.paired.mean, "ci_low": d.paired.low, "ci_high": d.paired.high,
         "unpaired_ci_low": d.unpaired.low, "unpaired_ci_high": d.unpaired.high, "base": comparison.base_label,
         "base_mean": d.base_mean, "other_mean": d.other_mean, "sd_difference": d.paired.sd,
         "ci_half_width": d.paired.half_width, "unpaired_ci_half_width": d.unpaired.half_width,
-        "replications": d.paired.n,
+        "replications": d.paired.n, "saving_gbp_m": -d.paired.mean, "saving_ci_low": -d.paired.high,
+        "saving_ci_high": -d.paired.low, "base_median": median(comparison.base_label, d.measure, d.financial_year),
+        "other_median": median(d.other, d.measure, d.financial_year),
     } for d in comparison.differences]
     return pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
+
+
+def headline_table(comparison: Comparison) -> pd.DataFrame:
+    """headline.csv: each scenario's Safety Valve table (median accumulated deficit, P10-P90, profile, variance,
+    RAG, P(within profile)), the same statistic `svsim run` reports."""
+    from ..finance.scoring import score_year
+
+    rows = []
+    for label, scenario, results in zip(comparison.labels, comparison.scenarios, comparison.results, strict=True):
+        tolerance = float(scenario.value("rag.amber_tolerance"))
+        for fy in results[0].years:
+            values = [r.year(fy).accumulated_deficit_gbp_m for r in results]
+            score = score_year(fy, values, scenario.targets.sv_profile_gbp_m.get(fy), tolerance)
+            rows.append({"scenario": label, "title": scenario.title or label,
+                         "financial_year": financial_year_label(fy),
+                         "accumulated_deficit_gbp_m": score.forecast_gbp_m,
+                         "accumulated_deficit_gbp_m_p10": score.p10_gbp_m,
+                         "accumulated_deficit_gbp_m_p90": score.p90_gbp_m,
+                         "sv_profile_gbp_m": score.profile_gbp_m, "variance_gbp_m": score.variance_gbp_m,
+                         "rag": score.rag, "p_within_profile": score.p_within_profile,
+                         "replications": len(results)})
+    return pd.DataFrame(rows)
 
 
 def replications_long_table(comparison: Comparison) -> pd.DataFrame:
@@ -116,62 +164,133 @@ def attribution_table(attribution: Attribution, comparison_label: str) -> pd.Dat
 
 
 # ---- terminal text ------------------------------------------------------------------------------------------------
-def _signed(v: float, width: int = 9, digits: int = 2) -> str:
+def _signed(v: float, width: int = 9, digits: int = 1) -> str:
     return f"{'-':>{width}}" if v != v else f"{v:+{width}.{digits}f}"
 
 
 def _ci(low: float, high: float) -> str:
-    return "-" if low != low else f"[{low:+.2f}, {high:+.2f}]"
+    return "-" if low != low else f"{low:+.1f} to {high:+.1f}"
 
 
-def differences_text(table: pd.DataFrame, base_label: str, replications: int) -> str:
-    """Accumulated-deficit difference OTHER - BASE per year, paired and unpaired 95% intervals, per OTHER; beside it
-    the difference of the deficit including the backlog commitment (finance/waiting.py), so delay shows its cost."""
+def name_of(label: str, titles: dict[str, str] | None) -> str:
+    """A scenario's title with its short name, e.g. 'Kent base scenario (kent-base)'."""
+    title = (titles or {}).get(label) or ""
+    return f"{title} ({label})" if title and title != label else label
+
+
+SAVING = "saving (+ = lower deficit)"
+
+
+def differences_text(table: pd.DataFrame, base_label: str, replications: int,
+                     titles: dict[str, str] | None = None) -> str:
+    """Per compared scenario: each scenario's median accumulated deficit by year, and the saving against the first
+    scenario (+ = lower deficit) with its paired 95% interval; beside it the saving on the deficit including the
+    backlog commitment (finance/waiting.py), so that delay never reads as a saving without its deferred cost."""
     blocks = []
     acc = table[table["measure"] == "accumulated_deficit_gbp_m"]
     incl = table[table["measure"] == "accumulated_deficit_incl_backlog_gbp_m"]
-    incl_diff = {(r.other, r.financial_year): r.mean_difference for r in incl.itertuples()}
+    incl_saving = {(r.other, r.financial_year): -r.mean_difference for r in incl.itertuples()}
     for other, rows in acc.groupby("other", sort=False):
+        w = max(12, len(base_label) + 2, len(str(other)) + 2)
         lines = [
-            f"{other} minus {base_label}: accumulated DSG deficit at 31 March, £m "
-            f"(mean of {replications} paired replications; + means OTHER is higher)",
-            f"{'Year':<9}{'BASE':>9}{'OTHER':>9}{'Difference':>12}   {'paired 95% CI':<20}{'unpaired 95% CI':<20}"
-            f"{'incl. backlog':>13}",
+            f"{name_of(other, titles)}",
+            f"  against {name_of(base_label, titles)}",
+            f"Accumulated DSG deficit at 31 March, £m: each scenario's median of {replications} replications; the "
+            f"{SAVING} is {base_label} minus {other}, averaged over replications that share their random numbers, "
+            "with its 95% interval",
+            f"{'Year':<9}{base_label:>{w}}{other:>{w}}{'Saving':>10}   {'95% interval':<20}{'incl. backlog':>14}",
         ]
         for row in rows.itertuples():
-            lines.append(f"{row.financial_year:<9}{row.base_mean:9.1f}{row.other_mean:9.1f}"
-                         f"{_signed(row.mean_difference, 12)}   {_ci(row.ci_low, row.ci_high):<20}"
-                         f"{_ci(row.unpaired_ci_low, row.unpaired_ci_high):<20}"
-                         f"{_signed(incl_diff.get((other, row.financial_year), float('nan')), 13)}")
-        lines.append("incl. backlog: the same difference with each year's backlog commitment added (the full-year "
-                     "cost of the plans the queue at 31 March will turn into)")
+            lines.append(f"{row.financial_year:<9}{row.base_median:{w}.1f}{row.other_median:{w}.1f}"
+                         f"{_signed(row.saving_gbp_m, 10)}   {_ci(row.saving_ci_low, row.saving_ci_high):<20}"
+                         f"{_signed(incl_saving.get((other, row.financial_year), float('nan')), 14)}")
+        last = rows.iloc[-1]
+        if last.saving_ci_low > 0:
+            verdict = f"{other} lowers the deficit by £{last.saving_gbp_m:.1f}m by {last.financial_year}."
+        elif last.saving_ci_high < 0:
+            verdict = f"{other} RAISES the deficit by £{-last.saving_gbp_m:.1f}m by {last.financial_year}."
+        else:
+            verdict = (f"By {last.financial_year} the difference cannot be told from zero with {replications} "
+                       "replications (the interval includes 0).")
+        lines.append(verdict)
+        lines.append("incl. backlog: the saving on the deficit with each year's backlog commitment added (the "
+                     "full-year cost of the plans and places the queue at 31 March will turn into)")
         blocks.append("\n".join(line.rstrip() for line in lines))
     return "\n\n".join(blocks)
 
 
-def attribution_text(attribution: Attribution, without_label: str, with_label: str) -> str:
-    """Shapley savings in the final financial year (accumulated deficit), per intervention or condition group."""
+SPLIT_EXPLAINED = ("How the saving is split: each measure is credited with what it adds on average over every "
+                   "order in which the measures could be brought in (Shapley values), so the parts add up to the "
+                   "total and a measure that only works together with another shares the credit.")
+
+REASONS = (
+    ("assessment.", "assessments finish sooner, so more plans are issued sooner"),
+    ("decision.", "it changes how many requests go on to an assessment and a plan"),
+    ("annual_review.", "more reviews done changes placements and ceasing"),
+    ("placement.capacity", "more places are filled, at their cost"),
+    ("placement.", "it moves children between settings of different cost"),
+    ("demand.", "it changes the number of requests"),
+    ("costs.", "it changes prices"),
+    ("transitions.", "it changes moves at phase transfer"),
+)
+
+
+def why_it_costs(changes: Sequence[str]) -> str:
+    """A plain reason a measure raises the deficit in the model, from the parameters it changes."""
+    reasons = list(dict.fromkeys(why for path in changes for prefix, why in REASONS if path.startswith(prefix)))
+    return "; ".join(reasons[:2]) or "its changes add more cost than they save in this model"
+
+
+def attribution_text(attribution: Attribution, without_label: str, with_label: str,
+                     titles: dict[str, str] | None = None) -> str:
+    """The saving in the final financial year (accumulated deficit) split among the measures, + = lower deficit."""
     fy = attribution.years[-1]
     plan = attribution.plan
     width = max(24, *(len(p.label) for p in plan.players)) + 2
     lines = [
-        f"Savings attributed to interventions ({without_label} -> {with_label}): accumulated DSG deficit at "
-        f"31 March {fy + 1}, £m, + = saving",
-        f"Method: {plan.method}; Shapley values per replication, mean of {attribution.replications}.",
-        f"{'Cond':<5}{'Intervention':<{width}}{'Saving':>9}   {'95% CI of mean':<20}{'P10 to P90':<18}",
+        f"What each measure saves: {name_of(with_label, titles)} against {name_of(without_label, titles)}",
+        f"Accumulated DSG deficit at 31 March {fy + 1}, £m, {SAVING}; mean of {attribution.replications} "
+        "replications",
+        SPLIT_EXPLAINED,
+        f"{'Cond':<5}{'Measure':<{width}}{'Saving':>9}   {'95% interval':<18}{'8 in 10 replications':<22}",
     ]
     for j, p in enumerate(plan.players):
         s = attribution.player_stat(j, fy)
         cond = "" if p.condition is None else str(p.condition)
-        lines.append(f"{cond:<5}{p.label:<{width}}{_signed(s.mean)}   {_ci(s.ci_low, s.ci_high):<20}"
-                     f"{s.p10:+.2f} to {s.p90:+.2f}")
+        lines.append(f"{cond:<5}{p.label:<{width}}{_signed(s.mean)}   {_ci(s.ci_low, s.ci_high):<18}"
+                     f"{s.p10:+.1f} to {s.p90:+.1f}")
     t = attribution.total_stat(fy)
-    lines.append(f"{'':<5}{'Total':<{width}}{_signed(t.mean)}   {_ci(t.ci_low, t.ci_high):<20}"
-                 f"{t.p10:+.2f} to {t.p90:+.2f}")
+    lines.append(f"{'':<5}{'Total':<{width}}{_signed(t.mean)}   {_ci(t.ci_low, t.ci_high):<18}"
+                 f"{t.p10:+.1f} to {t.p90:+.1f}")
     runs = (f"{attribution.simulations} extra simulations in {attribution.runtime_s:.0f} s" if attribution.simulations
             else "no extra simulations: the comparison's replications were reused")
-    lines.append(f"Without: {attribution.level(0, fy):.1f}  ->  with: {attribution.level(-1, fy):.1f}  ({runs})")
+    lines.append(f"Without the measures: {attribution.level(0, fy):.1f}  ->  with them: "
+                 f"{attribution.level(-1, fy):.1f} (means; {runs})")
+    for note in raises_deficit(attribution):
+        lines.append(f"Note: {note['measure']} RAISES the deficit by £{note['raises_gbp_m']:.1f}m by "
+                     f"{note['financial_year']}: {note['why']}.")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def raises_deficit(attribution: Attribution) -> list[dict[str, Any]]:
+    """The measures whose saving in the final year is below zero beyond doubt (95% interval below 0), with the
+    likely reason from the parameters they change."""
+    fy = attribution.years[-1]
+    plan = attribution.plan
+    by_name = {iv.name: iv for iv in plan.mitigated.interventions}
+    out = []
+    for j, p in enumerate(plan.players):
+        s = attribution.player_stat(j, fy)
+        if s.mean < 0 and (s.ci_high != s.ci_high or s.ci_high < 0):
+            paths = [c.path for name in p.interventions if name in by_name for c in by_name[name].changes]
+            out.append({"measure": p.label, "financial_year": financial_year_label(fy),
+                        "raises_gbp_m": round(-s.mean, 3), "why": why_it_costs(paths)})
+    return out
+
+
+def replications_warning(replications: int) -> str:
+    return (f"Warning: {replications} replications are too few for intervals to act on; use -n "
+            f"{MIN_REPLICATIONS} or more.")
 
 
 # ---- the run --------------------------------------------------------------------------------------------------
@@ -214,6 +333,7 @@ def execute_compare(
     charts: bool = True,
     progress: Callable[[int, int], None] | None = None,
     attribution_progress: Callable[[str, int, int], None] | None = None,
+    before_attribution: Callable[[str, AttributionPlan, float], None] | None = None,
 ) -> CompareOutcome:
     """Run the comparison (and attributions) and write a new results folder; a failure is recorded, not lost."""
     from ..experiment.compare import unique_labels
@@ -239,7 +359,13 @@ def execute_compare(
                                     progress=progress, executor=executor, scheduler=scheduler)
         run.manifest["replication_runtimes_s"] = {
             lb: [round(r.runtime_s, 3) for r in res] for lb, res in zip(labels, comparison.results, strict=True)}
-        tables = {"differences": differences_table(comparison), "replications": replications_long_table(comparison)}
+        from .run import assumptions_table
+
+        assumptions = [assumptions_table(s).assign(scenario=lb) for lb, s in zip(labels, (base, *others),
+                                                                                  strict=True)]
+        tables = {"differences": differences_table(comparison), "headline": headline_table(comparison),
+                  "assumptions": pd.concat(assumptions, ignore_index=True),
+                  "replications": replications_long_table(comparison)}
         attributions: dict[str, Attribution] = {}
         not_attributed: dict[str, str] = {}
         records: dict[str, Any] = {}
@@ -252,6 +378,8 @@ def execute_compare(
             without, with_ = ((base_results, other_results) if plan.mitigated_side == "other"
                               else (other_results, base_results))
             known = {0: without, plan.n_subsets - 1: with_}
+            if before_attribution is not None:
+                before_attribution(label, plan, attribution_estimate_s(plan, comparison, replications, workers))
             step = None if attribution_progress is None else (
                 lambda d, t, _label=label: attribution_progress(_label, d, t))
             result = attribute(plan, seed, replications, workers=workers, known=known, progress=step,
@@ -263,6 +391,7 @@ def execute_compare(
                              "money_only": p.money_only} for p in plan.players],
                 "subsets": plan.n_subsets, "simulations": result.simulations,
                 "runtime_s": round(result.runtime_s, 3),
+                "raises_deficit": raises_deficit(result),
             }
         run.manifest["attribution"] = records
         if attributions:
@@ -270,7 +399,8 @@ def execute_compare(
                 [attribution_table(a, _pair_label(a.plan, labels[0], lb)) for lb, a in attributions.items()],
                 ignore_index=True)
         for stem, table in tables.items():
-            table.to_csv(run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
+            (table if stem == "replications" else rounded(table)).to_csv(
+                run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
         for label, scenario in zip(labels, (base, *others), strict=True):
             (run.path / f"{safe_name(label)}.resolved.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
         if charts:
@@ -287,8 +417,26 @@ def execute_compare(
                 [_json_number(row.mean_difference), _json_number(row.ci_low), _json_number(row.ci_high)]
             for row in final.itertuples()
         }
+        run.manifest["titles"] = {lb: (sc.title or lb) for lb, sc in zip(labels, (base, *others), strict=True)}
+        run.manifest["sign"] = "saving = base - other (+ = lower deficit); mean_difference = other - base"
+        if charts:
+            from .present import write_presentation
+
+            write_presentation(run.path, manifest=run.manifest)
     assert run.final_path is not None
     return CompareOutcome(run.final_path, comparison, tables, attributions, not_attributed)
+
+
+def attribution_estimate_s(plan: AttributionPlan, comparison: Comparison, replications: int,
+                           workers: int | None) -> float:
+    """Roughly how long an attribution will take: the simulations it needs (those of the comparison are reused)
+    at the comparison's own average time per replication, shared among the workers."""
+    from ..experiment.executors import default_workers
+
+    runtimes = [r.runtime_s for res in comparison.results for r in res if r.runtime_s > 0]
+    per = sum(runtimes) / len(runtimes) if runtimes else 0.0
+    extra = max(plan.simulations_per_replication - 2, 0) * replications
+    return extra * per / max(workers or default_workers(), 1)
 
 
 def _json_number(v: float) -> float | None:
@@ -309,8 +457,11 @@ __all__ = [
     "ATTRIBUTION_COLUMNS",
     "DIFFERENCE_COLUMNS",
     "CompareOutcome",
+    "MIN_REPLICATIONS",
+    "attribution_estimate_s",
     "attribution_table",
     "attribution_text",
+    "headline_table",
     "compare_folder_name",
     "differences_table",
     "differences_text",

@@ -197,8 +197,9 @@ def solve_text(result: Any) -> str:
     if result.status == "none":
         verdict = (f"No value of {lever.label} between {lever.low:g} and {lever.high:g} meets it. The best, "
                    f"{b.value:g}, gives {_what(result)} deficit £{b.quantile_gbp_m:.1f}m, "
-                   f"£{b.quantile_gbp_m - result.profile_gbp_m:.1f}m above the profile (median "
-                   f"£{b.median_gbp_m:.1f}m, P(within profile) {b.p_within_profile:.0%}).")
+                   f"£{b.quantile_gbp_m - result.profile_gbp_m:.1f}m above the profile ("
+                   + ("" if result.probability == 0.5 else f"median £{b.median_gbp_m:.1f}m, ")
+                   + f"P(within profile) {b.p_within_profile:.0%}).")
     else:
         verdict = (f"Every value of {lever.label} between {lever.low:g} and {lever.high:g} meets it: even the "
                    f"worst end, {b.value:g}, gives {_what(result)} deficit £{b.quantile_gbp_m:.1f}m (P(within "

@@ -24,36 +24,59 @@ from ..scenario.schema import KPIS
 
 DEFICIT_COLUMNS = (
     "financial_year",
-    "hnb_income_gbp_m",
-    "hnb_spend_gbp_m",
-    "in_year_deficit_gbp_m",
+    "replications",
+    "basis",
     "accumulated_deficit_gbp_m",
     "accumulated_deficit_gbp_m_p10",
     "accumulated_deficit_gbp_m_p90",
-    "accumulated_deficit_gbp_m_mean",
-    "accumulated_deficit_gbp_m_mcse",
     "p_within_profile",
     "sv_profile_gbp_m",
     "variance_gbp_m",
+    "variance_pct",
     "rag",
+    "rag_could_be",
     "accumulated_deficit_incl_backlog_gbp_m",
     "backlog_commitment_gbp_m",
     "children_waiting",
     "accumulated_deficit_net_of_dfe_gbp_m",
+    "median_half_width_gbp_m",
+    "outturn_accumulated_deficit_gbp_m",
+    "outturn_in_year_deficit_gbp_m",
+    "opening_accumulated_deficit_gbp_m",
+    "hnb_income_gbp_m",
+    "hnb_spend_gbp_m",
+    "in_year_deficit_gbp_m",
+    "other_blocks_in_year_gbp_m",
+    "council_contribution_gbp_m",
+    "accumulated_deficit_gbp_m_mean",
+    "accumulated_deficit_gbp_m_mcse",
+    "dfe_contribution_gbp_m",
     "placement_spend_gbp_m",
     "other_lines_gbp_m",
     "waiting_spend_gbp_m",
     "hnb_allocation_gbp_m",
     "schools_block_transfer_gbp_m",
-    "other_blocks_in_year_gbp_m",
-    "council_contribution_gbp_m",
-    "dfe_contribution_gbp_m",
 )
-"""deficit.csv columns in order; the p10, p90, mean, mcse and p_within_profile columns only when there are several
-replications. Columns for extra quantiles come straight after p90."""
+"""deficit.csv columns in order, the same whatever the number of replications (with one replication P10 = P90 =
+the value, P(within profile) is 0 or 1 and the Monte Carlo columns are empty). Columns for extra quantiles asked
+for come straight after p90.
 
-QUANTILE_COLUMNS = ("accumulated_deficit_gbp_m_p10", "accumulated_deficit_gbp_m_p90", "accumulated_deficit_gbp_m_mean",
-                    "accumulated_deficit_gbp_m_mcse", "p_within_profile")
+Two statistics, each said by its column: the headline (`accumulated_deficit_gbp_m` to `median_half_width_gbp_m`)
+is the MEDIAN over replications of each year's accumulated deficit, with its P10-P90 range, RAG and variance; the
+money that builds it (`opening_accumulated_deficit_gbp_m` to `schools_block_transfer_gbp_m`) is the MEAN over
+replications, one consistent path whose rows add up: income - spend = -in-year, and opening + in-year + other
+blocks - council contribution = `accumulated_deficit_gbp_m_mean` (= next year's opening).
+
+`rag_could_be` lists the ratings the median could have within its 95% interval (e.g. `AMBER/RED` when the median
+lies that close to a RAG boundary; just the RAG when it is settled): a borderline year is said to be one, not
+coloured as if it were sure.
+
+`basis` is `outturn` for a closed year whose actual figures the scenario gives (targets.actual_...), else
+`forecast`; the outturn columns hold those actuals. The simulated columns are left as simulated (so the model's fit
+to a closed year can still be read); the Safety Valve table people read shows the outturn (`reported`)."""
+
+HEADLINE_STATISTIC = "median over replications"
+PATH_STATISTIC = "mean over replications (a consistent path: rows add up)"
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 """The quantiles a run reports unless told otherwise (P10, P50, P90)."""
@@ -95,56 +118,115 @@ def _quantiles(values: Sequence[float]) -> tuple[float, float]:
 def deficit_table(
     scenario: Scenario, results: Sequence[ReplicationResult], quantiles: Sequence[float] = DEFAULT_QUANTILES
 ) -> pd.DataFrame:
-    """deficit.csv: one row per financial year, the accumulated deficit scored against the Safety Valve profile."""
+    """deficit.csv: one row per financial year, the accumulated deficit scored against the Safety Valve profile
+    (median, P10-P90, RAG), and the mean path of the money that adds up to it."""
+    from ..experiment.precision import median_ci, median_half_width
+    from ..finance.scoring import profile_rag
+
     check_consistent(results)
     extra = [q for q in sorted(set(quantiles)) if q not in DEFAULT_QUANTILES]
     tolerance = float(scenario.value("rag.amber_tolerance"))
     profile = scenario.targets.sv_profile_gbp_m
+    actual = scenario.targets.actual_accumulated_deficit_gbp_m
+    actual_in_year = scenario.targets.actual_in_year_hnb_gbp_m
+    opening = float(scenario.value("deficit.opening_accumulated_gbp_m"))
     rows = []
     for fy in results[0].years:
         money = [r.year(fy) for r in results]
-        score = score_year(fy, [m.accumulated_deficit_gbp_m for m in money], profile.get(fy), tolerance)
-
-        def med(attr: str, money: list = money) -> float:
-            return _median([getattr(m, attr) for m in money])
-
         accumulated = np.array([m.accumulated_deficit_gbp_m for m in money], dtype=float)
+        score = score_year(fy, list(accumulated), profile.get(fy), tolerance)
+        p10, p90 = (score.p10_gbp_m, score.p90_gbp_m) if accumulated.size > 1 else (accumulated[0], accumulated[0])
+        p_within = score.p_within_profile
+        if p_within is None and score.profile_gbp_m is not None:
+            p_within = float(accumulated[0] <= score.profile_gbp_m)
+
+        def mean(attr: str, money: list = money) -> float:
+            return float(np.mean([getattr(m, attr) for m in money]))
+
         sd = float(accumulated.std(ddof=1)) if accumulated.size > 1 else math.nan
+        half_width = median_half_width(accumulated)
+        variance = math.nan if score.variance_gbp_m is None else score.variance_gbp_m
+        could_be = score.rag
+        if score.profile_gbp_m is not None and accumulated.size > 1:
+            lo, hi = median_ci(accumulated)
+            if math.isfinite(lo):
+                ends = {profile_rag(v, score.profile_gbp_m, tolerance) for v in (lo, score.forecast_gbp_m, hi)}
+                could_be = "/".join(r for r in ("GREEN", "AMBER", "RED") if r in ends)
         row = {
             "financial_year": financial_year_label(fy),
-            "hnb_income_gbp_m": med("hnb_income_gbp_m"),
-            "hnb_spend_gbp_m": med("hnb_spend_gbp_m"),
-            "in_year_deficit_gbp_m": med("in_year_deficit_gbp_m"),
+            "replications": len(results),
+            "basis": "outturn" if fy in actual else "forecast",
             "accumulated_deficit_gbp_m": score.forecast_gbp_m,
-            "accumulated_deficit_gbp_m_p10": score.p10_gbp_m,
-            "accumulated_deficit_gbp_m_p90": score.p90_gbp_m,
+            "accumulated_deficit_gbp_m_p10": p10,
+            "accumulated_deficit_gbp_m_p90": p90,
             **{quantile_column(q): float(np.quantile(accumulated, q)) for q in extra},
+            "p_within_profile": math.nan if p_within is None else p_within,
+            "sv_profile_gbp_m": math.nan if score.profile_gbp_m is None else score.profile_gbp_m,
+            "variance_gbp_m": variance,
+            "variance_pct": variance / score.profile_gbp_m if score.profile_gbp_m else math.nan,
+            "rag": score.rag,
+            "rag_could_be": could_be,
+            "accumulated_deficit_net_of_dfe_gbp_m": _median([m.accumulated_deficit_net_of_dfe_gbp_m
+                                                              for m in money]),
+            "median_half_width_gbp_m": half_width if math.isfinite(half_width) else math.nan,
+            "outturn_accumulated_deficit_gbp_m": actual.get(fy, math.nan),
+            "outturn_in_year_deficit_gbp_m": actual_in_year.get(fy, math.nan),
+            "opening_accumulated_deficit_gbp_m": opening,
+            "hnb_income_gbp_m": mean("hnb_income_gbp_m"),
+            "hnb_spend_gbp_m": mean("hnb_spend_gbp_m"),
+            "in_year_deficit_gbp_m": mean("in_year_deficit_gbp_m"),
+            "other_blocks_in_year_gbp_m": mean("other_blocks_in_year_gbp_m"),
+            "council_contribution_gbp_m": mean("council_contribution_gbp_m"),
             "accumulated_deficit_gbp_m_mean": float(accumulated.mean()),
             "accumulated_deficit_gbp_m_mcse": sd / math.sqrt(accumulated.size),
-            "p_within_profile": math.nan if score.p_within_profile is None else score.p_within_profile,
-            "sv_profile_gbp_m": math.nan if score.profile_gbp_m is None else score.profile_gbp_m,
-            "variance_gbp_m": math.nan if score.variance_gbp_m is None else score.variance_gbp_m,
-            "rag": score.rag,
-            "accumulated_deficit_incl_backlog_gbp_m": med("accumulated_deficit_incl_backlog_gbp_m"),
-            "backlog_commitment_gbp_m": med("backlog_commitment_gbp_m"),
-            "children_waiting": med("children_waiting"),
-            "accumulated_deficit_net_of_dfe_gbp_m": med("accumulated_deficit_net_of_dfe_gbp_m"),
-            "placement_spend_gbp_m": med("placement_spend_gbp_m"),
-            "other_lines_gbp_m": med("other_lines_gbp_m"),
-            "waiting_spend_gbp_m": med("waiting_spend_gbp_m"),
-            "hnb_allocation_gbp_m": med("hnb_allocation_gbp_m"),
-            "schools_block_transfer_gbp_m": med("schools_block_transfer_gbp_m"),
-            "other_blocks_in_year_gbp_m": med("other_blocks_in_year_gbp_m"),
-            "council_contribution_gbp_m": med("council_contribution_gbp_m"),
-            "dfe_contribution_gbp_m": med("dfe_contribution_gbp_m"),
+            "dfe_contribution_gbp_m": mean("dfe_contribution_gbp_m"),
+            "placement_spend_gbp_m": mean("placement_spend_gbp_m"),
+            "other_lines_gbp_m": mean("other_lines_gbp_m"),
+            "waiting_spend_gbp_m": mean("waiting_spend_gbp_m"),
+            "hnb_allocation_gbp_m": mean("hnb_allocation_gbp_m"),
+            "schools_block_transfer_gbp_m": mean("schools_block_transfer_gbp_m"),
+            "accumulated_deficit_incl_backlog_gbp_m": _median([m.accumulated_deficit_incl_backlog_gbp_m
+                                                                for m in money]),
+            "backlog_commitment_gbp_m": _median([m.backlog_commitment_gbp_m for m in money]),
+            "children_waiting": _median([m.children_waiting for m in money]),
         }
+        opening = row["accumulated_deficit_gbp_m_mean"]
         rows.append(row)
     order = list(DEFICIT_COLUMNS)
     at = order.index("accumulated_deficit_gbp_m_p90") + 1
     order[at:at] = [quantile_column(q) for q in extra]
-    several = len(results) > 1
-    columns = [c for c in order if several or (c not in QUANTILE_COLUMNS and c not in order[at:at + len(extra)])]
-    return pd.DataFrame(rows, columns=order)[columns]
+    return pd.DataFrame(rows, columns=order)
+
+
+def reported(deficit: pd.DataFrame, amber_tolerance: float) -> pd.DataFrame:
+    """The Safety Valve table as reported: for a closed year (`basis` outturn) the outturn replaces the forecast,
+    with its variance, RAG and net-of-DfE position worked out by the same rules (P10 = P90 = the outturn; the
+    in-year figure is the outturn's where given). Other years are unchanged. A table without `basis` (an older
+    run) is returned as it is."""
+    from ..finance.scoring import profile_rag
+
+    out = deficit.copy()
+    if "basis" not in out:
+        return out
+    for i, row in out.iterrows():
+        actual = row.get("outturn_accumulated_deficit_gbp_m")
+        if row["basis"] != "outturn" or actual != actual:
+            continue
+        dfe_to_date = row["accumulated_deficit_gbp_m"] - row["accumulated_deficit_net_of_dfe_gbp_m"]
+        profile = row["sv_profile_gbp_m"]
+        out.loc[i, ["accumulated_deficit_gbp_m", "accumulated_deficit_gbp_m_p10", "accumulated_deficit_gbp_m_p90"]] = (
+            actual)
+        out.loc[i, "accumulated_deficit_net_of_dfe_gbp_m"] = actual - dfe_to_date
+        if profile == profile:
+            out.loc[i, "variance_gbp_m"] = actual - profile
+            out.loc[i, "variance_pct"] = (actual - profile) / profile if profile else math.nan
+            out.loc[i, "rag"] = profile_rag(actual, profile, amber_tolerance)
+            if "rag_could_be" in out:
+                out.loc[i, "rag_could_be"] = out.loc[i, "rag"]
+            out.loc[i, "p_within_profile"] = float(actual <= profile)
+        if row.get("outturn_in_year_deficit_gbp_m") == row.get("outturn_in_year_deficit_gbp_m"):
+            out.loc[i, "in_year_deficit_gbp_m"] = row["outturn_in_year_deficit_gbp_m"]
+    return rounded(out)
 
 
 def census_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:
@@ -152,7 +234,6 @@ def census_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd
     that carries the scenario's plan (targets.ehcp_plan_by_age_band) where it gives one."""
     check_consistent(results)
     plan = scenario.targets.ehcp_plan_by_age_band
-    several = len(results) > 1
     rows = []
     for year in sorted(results[0].census):
         stack = np.stack([r.census[year] for r in results])  # [replication, setting, band]
@@ -160,21 +241,18 @@ def census_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd
             for s, setting in enumerate(SETTINGS):
                 row = {"census_year": year, "age_band": band, "setting": setting,
                        "ehcps": _median(stack[:, s, b]), "plan_ehcps": math.nan}
-                if several:
-                    row["ehcps_p10"], row["ehcps_p90"] = _quantiles(stack[:, s, b])
+                row["ehcps_p10"], row["ehcps_p90"] = _quantiles(stack[:, s, b])
                 rows.append(row)
             totals = stack[:, :, b].sum(axis=1)
             row = {"census_year": year, "age_band": band, "setting": "all", "ehcps": _median(totals),
                    "plan_ehcps": plan.get(year, {}).get(band, math.nan)}
-            if several:
-                row["ehcps_p10"], row["ehcps_p90"] = _quantiles(totals)
+            row["ehcps_p10"], row["ehcps_p90"] = _quantiles(totals)
             rows.append(row)
         totals = stack.sum(axis=(1, 2))
         planned = plan.get(year)
         row = {"census_year": year, "age_band": "all", "setting": "all", "ehcps": _median(totals),
                "plan_ehcps": sum(planned.values()) if planned and len(planned) == len(AGE_BANDS) else math.nan}
-        if several:
-            row["ehcps_p10"], row["ehcps_p90"] = _quantiles(totals)
+        row["ehcps_p10"], row["ehcps_p90"] = _quantiles(totals)
         rows.append(row)
     df = pd.DataFrame(rows)
     df["variance_to_plan"] = df["ehcps"] - df["plan_ehcps"]
@@ -186,7 +264,6 @@ def kpi_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.Da
     check_consistent(results)
     tolerance = float(scenario.value("rag.kpi_amber_tolerance"))
     targets = scenario.targets.kpis
-    several = len(results) > 1
     rows = []
     for name, (condition, direction, meaning) in KPIS.items():
         for fy in results[0].years:
@@ -196,8 +273,7 @@ def kpi_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.Da
             row = {"financial_year": financial_year_label(fy), "kpi": name, "condition": condition,
                    "direction": direction, "value": value, "target": math.nan if target is None else target,
                    "rag": kpi_rag(value, target, direction, tolerance)}
-            if several:
-                row["value_p10"], row["value_p90"] = _quantiles(values)
+            row["value_p10"], row["value_p90"] = _quantiles(values)
             row["meaning"] = meaning
             row["measured"] = MEASURED[name]
             rows.append(row)
@@ -205,7 +281,8 @@ def kpi_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.Da
 
 
 def spend_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:
-    """spend.csv: HNB spend (median, £m) by financial year and setting, other lines and the total."""
+    """spend.csv: HNB spend (median, £m) by financial year and setting, other lines, the cost of children waiting
+    (interim support, tuition, appeals: finance/waiting.py) and the total."""
     check_consistent(results)
     rows = []
     for fy in results[0].years:
@@ -219,6 +296,9 @@ def spend_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.
         for line, amount in results[0].other_lines_gbp_m[fy].items():
             rows.append({"financial_year": label, "kind": "other", "line": line, "spend_gbp_m": amount,
                          "average_plans": math.nan, "cost_per_plan_gbp": math.nan})
+        rows.append({"financial_year": label, "kind": "other", "line": "children_waiting",
+                     "spend_gbp_m": _median([r.year(fy).waiting_spend_gbp_m for r in results]),
+                     "average_plans": math.nan, "cost_per_plan_gbp": math.nan})
         rows.append({"financial_year": label, "kind": "total", "line": "hnb_spend",
                      "spend_gbp_m": _median([r.year(fy).hnb_spend_gbp_m for r in results]),
                      "average_plans": _median([sum(r.plan_years[fy].values()) for r in results]),
@@ -267,8 +347,41 @@ def placements_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
     return df
 
 
+def monthly_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
+    """monthly.csv: the mechanisms month by month (median over replications): levels at the start of each month
+    (open requests, the queue for an assessment officer, overdue annual reviews, children waiting for a place) and
+    flows in the month (requests, appeals, plans issued and those within 20 weeks, ...). Empty columns are left
+    out when the engine does not record a measure."""
+    check_consistent(results)
+    df = pd.DataFrame({"date": [d.isoformat() for d in results[0].month_starts]})
+    for kind, names in (("level", results[0].monthly_levels), ("flow", results[0].monthly_flows)):
+        for name in names:
+            stack = np.stack([(r.monthly_levels if kind == "level" else r.monthly_flows)[name] for r in results])
+            df[name] = np.median(stack, axis=0)
+    return df
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as written to CSV: money (£m) to the nearest £1,000 (3 decimals), £ to the pound, other numbers
+    (counts, shares, probabilities) to 4 decimals, so a spreadsheet shows figures, not float noise."""
+    out = table.copy()
+    for column in out.columns:
+        if not pd.api.types.is_float_dtype(out[column]):
+            continue
+        if column.endswith("_gbp") :
+            out[column] = out[column].round(0)
+        elif "_gbp_m" in column or column in ("mean_difference", "ci_low", "ci_high"):
+            out[column] = out[column].round(3)
+        else:
+            out[column] = out[column].round(4)
+    return out
+
+
 __all__ = [
     "DEFAULT_QUANTILES",
+    "monthly_table",
+    "reported",
+    "rounded",
     "DEFICIT_COLUMNS",
     "DRAW_PREFIX",
     "parse_quantiles",

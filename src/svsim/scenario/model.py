@@ -131,6 +131,9 @@ class Scenario:
                 "sv_profile_gbp_m": dict(self.targets.sv_profile_gbp_m),
                 "ehcp_plan_by_age_band": {k: dict(v) for k, v in self.targets.ehcp_plan_by_age_band.items()},
                 "kpis": {k: dict(v) for k, v in self.targets.kpis.items()},
+                **{key: dict(getattr(self.targets, key)) for key in ("actual_accumulated_deficit_gbp_m",
+                                                                     "actual_in_year_hnb_gbp_m")
+                   if getattr(self.targets, key)},
             },
             "uncertainty": [
                 {"path": u.path, "distribution": u.distribution, **u.args, "apply": u.apply} for u in self.uncertainty

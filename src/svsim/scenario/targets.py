@@ -15,10 +15,11 @@ from .units import plausibility
 from .validate import Where, suggest
 from .yamlio import Located
 
-TARGET_KEYS = ("sv_profile_gbp_m", "ehcp_plan_by_age_band", "kpis")
+TARGET_KEYS = ("sv_profile_gbp_m", "ehcp_plan_by_age_band", "kpis", "actual_accumulated_deficit_gbp_m",
+               "actual_in_year_hnb_gbp_m")
 PROFILE_SPEC = Param(SIGNED_MONEY, "accumulated deficit in the Safety Valve profile", unit="gbp_m",
                      limits=(None, 5_000), usual=(None, 1_000))
-"""The profile is in £m: a size beyond any council's DSG is a unit slip."""
+"""The profile (and outturns) are in £m: a size beyond any council's DSG is a unit slip."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class Targets:
     kpis: dict[str, dict[int, float]] = field(default_factory=dict)
     """KPI name -> financial year -> target."""
     sources: dict[str, str] = field(default_factory=dict)
+    actual_accumulated_deficit_gbp_m: dict[int, float] = field(default_factory=dict)
+    """Closed financial years -> the outturn accumulated DSG deficit at 31 March, £m, before DfE contributions
+    (reports show it instead of a forecast for those years)."""
+    actual_in_year_hnb_gbp_m: dict[int, float] = field(default_factory=dict)
+    """Closed financial years -> the outturn in-year HNB position, £m (+ = deficit)."""
 
 
 @dataclass(frozen=True)
@@ -91,25 +97,33 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
         if key not in TARGET_KEYS:
             bad(node, key, f"targets.{key}", f"unknown key '{key}': {suggest(key, list(TARGET_KEYS))}")
 
-    profile: dict[int, float] = {}
-    sv = node.get("sv_profile_gbp_m")
-    if sv is not None:
+    def by_year(key: str) -> dict[int, float]:
+        """A mapping of financial years (2022-23) to £m amounts, e.g. the profile or the outturn."""
+        out: dict[int, float] = {}
+        sv = node.get(key)
+        if sv is None:
+            return out
         if not isinstance(sv, Located):
-            bad(node, "sv_profile_gbp_m", "targets.sv_profile_gbp_m", "expected financial years like 2022-23: £m")
-        else:
-            for key, leaf in sv.items():
-                path = f"targets.sv_profile_gbp_m.{key}"
-                fy = fy_key(sv, key, path)
-                value = _number(leaf)
-                too_big = plausibility(PROFILE_SPEC, value)[0] if value is not None else None
-                if value is None:
-                    bad(sv, key, path, f"expected an amount in £m, got {_shown(leaf)}")
-                elif too_big:
-                    bad(sv, key, path, too_big)
-                elif fy is not None:
-                    profile[fy] = value
-                    if isinstance(leaf, Leaf) and leaf.source:
-                        sources["sv_profile_gbp_m"] = leaf.source
+            bad(node, key, f"targets.{key}", "expected financial years like 2022-23: £m")
+            return out
+        for year, leaf in sv.items():
+            path = f"targets.{key}.{year}"
+            fy = fy_key(sv, year, path)
+            value = _number(leaf)
+            too_big = plausibility(PROFILE_SPEC, value)[0] if value is not None else None
+            if value is None:
+                bad(sv, year, path, f"expected an amount in £m, got {_shown(leaf)}")
+            elif too_big:
+                bad(sv, year, path, too_big)
+            elif fy is not None:
+                out[fy] = value
+                if isinstance(leaf, Leaf) and leaf.source:
+                    sources[key] = leaf.source
+        return out
+
+    profile = by_year("sv_profile_gbp_m")
+    actual_accumulated = by_year("actual_accumulated_deficit_gbp_m")
+    actual_in_year = by_year("actual_in_year_hnb_gbp_m")
 
     plan: dict[int, dict[str, float]] = {}
     ehcp = node.get("ehcp_plan_by_age_band")
@@ -167,7 +181,7 @@ def parse_targets(node: Any, where: Where, horizon: tuple[dt.date, dt.date]) -> 
                         if isinstance(leaf, Leaf) and leaf.source:
                             sources[f"kpis.{name}"] = leaf.source
                 kpis[name] = row
-    return Targets(profile, plan, kpis, sources), problems
+    return Targets(profile, plan, kpis, sources, actual_accumulated, actual_in_year), problems
 
 
 def parse_uncertainty(node: Any, where: Where, specs: dict[str, Param]) -> tuple[list[Uncertain], list[Problem]]:
