@@ -178,3 +178,12 @@ def test_an_interrupted_dask_run_closes_its_cluster_quietly(tmp_path):
     assert returncode == 130, err
     assert not left, f"processes left behind: {left}"
     assert "Traceback" not in err, err
+
+
+def test_a_run_imports_no_scipy_stats_until_it_needs_it():
+    """What `svsim run` imports to start (the CLI, the run, the executors, the engine) leaves scipy.stats out."""
+    code = ("import sys, svsim.cli, svsim.outputs.run, svsim.experiment.executors, svsim.experiment.attribution, "
+            "svsim.model; print(sorted(m for m in sys.modules if m.startswith('scipy.stats')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC)})
+    assert out.stdout.strip() == "[]"

@@ -87,7 +87,6 @@ def _check_folder(out: Path, earlier: Path, stopped_by: str) -> None:
 
 CASES = [
     # command, executor, signal, how many, to the group (terminal) or to svsim only (kill), status, recorded as
-    ("run", "local", signal.SIGINT, 1, True, 130, "Ctrl-C"),
     ("run", "local", signal.SIGINT, 2, True, 130, "Ctrl-C"),
     ("run", "local", signal.SIGTERM, 1, False, 143, "SIGTERM"),
     ("run", "local", signal.SIGTERM, 1, True, 143, "SIGTERM"),  # to every process, as timeout or systemd do
@@ -95,7 +94,6 @@ CASES = [
     ("run", "dask", signal.SIGINT, 2, True, 130, "Ctrl-C"),
     ("run", "dask", signal.SIGTERM, 1, False, 143, "SIGTERM"),
     ("compare", "local", signal.SIGINT, 2, True, 130, "Ctrl-C"),
-    ("compare", "local", signal.SIGTERM, 1, False, 143, "SIGTERM"),
     ("compare", "dask", signal.SIGHUP, 1, True, 129, "SIGHUP"),
 ]
 

@@ -3,8 +3,8 @@
 Only real events are scheduled: a request's decision, an assessment's end, an appeal outcome, a repeat
 request, a child moving away. What happens to many children at once runs on one SimPy day clock: the monthly
 observer of queue levels, 1 September (ageing and phase transfers), changes of capacity, and the annual review
-team's day. Between two days the day clock runs the timed events of single people from an exact heap, in the
-order SimPy's own queue would give them (state.py explains why this is the same order). People are rows of
+team's day. The order of events is the engine's own, (time, priority class, sequence), defined in events.py;
+random numbers are per child (rng.py). People are rows of
 plain Python lists (fast scalar access in the handlers); the occupancy is built at the end from the recorded
 spells. The handlers are grouped by the part of the system they model:
 
@@ -12,6 +12,7 @@ spells. The handlers are grouped by the part of the system they model:
     placement.py    plans, places under capacity, waiting lists, moves, endings
     reviews.py      the annual review team
     transitions.py  moving away and the September clock
+    events.py       the event order and the one scheduling function (`at`)
 
 Public entry point: `simulate(scenario, seed, replication, record_events)`.
 """
@@ -19,11 +20,9 @@ Public entry point: `simulate(scenario, seed, replication, record_events)`.
 from __future__ import annotations
 
 import math
-from heapq import heappop, heappush
 
 import numpy as np
 
-from ..domain import AGE_BANDS
 from ..scenario.model import Scenario
 from .history import History
 from .inputs import compile_inputs
@@ -135,7 +134,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
             elapsed = elapsed_u[pid] * full
             self._new_person(age, -elapsed)
             self.open_requests += 1
-            self._at(full - elapsed, self._decide, pid)
+            self.at(full - elapsed, self._decide, pid)
         # assessments under way (up to capacity) and waiting for an officer, oldest first
         n = inp.open_assessments
         cap = inp.assess_capacity[0]
@@ -151,7 +150,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
                 elapsed = elapsed_u[pid] * full
                 self._new_person(age, -(inp.decide_days[0] + elapsed))
                 self.in_assessment += 1
-                self._at(full - elapsed, self._complete_assessment, pid)
+                self.at(full - elapsed, self._complete_assessment, pid)
             else:
                 waited = clear_days * (1.0 - (k - running) / waiting)
                 self._new_person(age, -(inp.decide_days[0] + waited))
@@ -169,15 +168,16 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         # at the start of a day, in this order: the monthly observer (it sees the state before anything else
         # happens then), 1 September, changes of capacity
         for k, d in enumerate(cal.month_start_days):
-            self._at_urgent(max(d, 0), self._observe, k)
+            self.at_start_of_day(max(d, 0), self._observe, k)
         for d in cal.september_days:
-            self._at_urgent(d, self._september, d)
+            self.at_start_of_day(d, self._september, d)
         self._schedule_capacity_changes()
         self.arrival_t = times.tolist()
         self.arrival_first = first
         if self.arrival_t:
-            self._at(self.arrival_t[0] - self.now, self._arrival, 0)
-        env.process(self._day_clock())
+            self.at(self.arrival_t[0], self._arrival, 0)
+        self.every_day(self._review_day)
+        env.process(self.run_days(env))
         env.run(until=cal.n_days)
         self.rec.stats["events"] = self.n_events
         self.rec.stats["people"] = len(self.cohort)
@@ -185,66 +185,26 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         return self.rec.history()
 
     def _close_open_spells(self) -> None:
-        """rec.spell(first day, n_days, setting, band) for every plan still open at the end, in bulk."""
-        active, start, setting, band = self.active, self.spell_start, self.setting, self.band
-        open_ = [pid for pid in self.holders if active[pid]]
-        n_bands = len(AGE_BANDS)
-        self.rec._sp_start.extend([start[pid] for pid in open_])
-        self.rec._sp_end.extend([self.cal.n_days] * len(open_))
-        self.rec._sp_cell.extend([setting[pid] * n_bands + band[pid] for pid in open_])
-
-    def _day_clock(self):
-        """The SimPy process that is the clock: one step a day.
-
-        Day d: what happens to everyone at the start of the day (observer, September, capacity), the timed events
-        at exactly d that SimPy would have run before the review clock, the review team's day, then every timed
-        event before d + 1 in time order. `clock_seq` is the creation number SimPy's review-clock timeout for day d
-        would have had (it is created when day d - 1's reviews are done); on day 0 the reviews run first.
-        """
-        env, heap, urgent = self.env, self.heap, self.urgent
-        review_day = self._review_day
-        clock_seq = -1
-        for d in range(self.cal.n_days):
-            if d:
-                yield env.timeout(1)
-            self.now = d
-            todo = urgent.get(d)
-            if todo:
-                for callback, value in todo:
-                    callback(value)
-            while heap and heap[0][0] == d and heap[0][1] < clock_seq:
-                t, _, callback, value = heappop(heap)
-                self.now = t  # the event's own time (a float), as SimPy's now would be
-                callback(value)
-            self.now = d
-            review_day(d)
-            self.seq += 1
-            clock_seq = self.seq
-            end = d + 1
-            while heap and heap[0][0] < end:
-                t, _, callback, value = heappop(heap)
-                self.now = t
-                callback(value)
+        """A spell up to the end of the run for every plan still open, in bulk."""
+        open_ = [pid for pid in self.holders if self.active[pid]]
+        self.rec.spells([self.spell_start[pid] for pid in open_], [self.cal.n_days] * len(open_),
+                        [self.setting[pid] for pid in open_], [self.band[pid] for pid in open_])
 
     def _arrival(self, k: int) -> None:
-        """The k-th new request; then the next one is scheduled (as SimPy's arrival process did)."""
+        """The k-th new request; then the next one is scheduled."""
         self.n_events += 1
         self._request(self.arrival_first + k, self.arrival_t[k], "new")
         k += 1
         if k < len(self.arrival_t):
-            now = self.now
-            when = now + (self.arrival_t[k] - now)  # self._at, inline: SimPy's now + delay
-            if when < self.n_days:
-                self.seq += 1
-                heappush(self.heap, (when, self.seq, self._arrival, k))
+            self.at(self.arrival_t[k], self._arrival, k)
 
     def _schedule_capacity_changes(self) -> None:
         inp = self.inp
         for d in range(1, self.cal.n_days):
             if inp.assess_capacity[d] > inp.assess_capacity[d - 1]:
-                self._at_urgent(d, self._assessment_capacity_up, d)
+                self.at_start_of_day(d, self._assessment_capacity_up, d)
             if inp.place_capacity[d] is not inp.place_capacity[d - 1]:
-                self._at_urgent(d, self._place_capacity_changed, d)
+                self.at_start_of_day(d, self._place_capacity_changed, d)
 
     def _observe(self, month: int) -> None:
         self.rec.levels(month, self.open_requests, len(self.assess_queue), self.in_assessment,

@@ -7,8 +7,6 @@ assessments finish and no new one starts until the number running is below it.
 
 from __future__ import annotations
 
-from heapq import heappush
-
 from ..domain import AGE_BAND_OF_AGE
 from .calendar import DAYS_PER_WEEK
 from .state import MAX_AGE, State
@@ -46,11 +44,8 @@ class Pipeline(State):
         if kind == "rerequest":
             c += 1
             self.cycle[pid] = c
-        when = self.now + self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d],
-                                                 self.asked)
-        if when < self.n_days:
-            self.seq += 1
-            heappush(self.heap, (when, self.seq, self._decide, pid))
+        self.at(self.now + self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d],
+                                               self.asked), self._decide, pid)
 
     def _decide(self, pid: int) -> None:
         self.n_events += 1
@@ -81,11 +76,11 @@ class Pipeline(State):
         if appeal < inp.appeal_p[d]:
             rec.f_appeals[m] += 1
             if success < inp.appeal_success_p[d]:
-                self._at(inp.appeal_days[d], self._appeal_won, pid)
+                self.at(self.now + inp.appeal_days[d], self._appeal_won, pid)
                 return
         if again < inp.rerequest_p[d]:
             e = self.e_rerequest_time[pid] if c == 0 else draws.exponential("rerequest_time", c, pid)
-            self._at(e * inp.rerequest_days[d], self._rerequest, pid)
+            self.at(self.now + e * inp.rerequest_days[d], self._rerequest, pid)
 
     def _appeal_won(self, pid: int) -> None:
         self.n_events += 1
@@ -115,11 +110,9 @@ class Pipeline(State):
         rec.w_assessment_queue.append((t - queued) / DAYS_PER_WEEK)
         if rec.events is not None:
             rec.events.append((t, "assessment_start", pid, ""))
-        when = self.now + self.draws.duration("assessment_time", self.cycle[pid], pid, inp.assess_days[d],
-                                              inp.assess_cv[d], self.asked)
-        if when < self.n_days:
-            self.seq += 1
-            heappush(self.heap, (when, self.seq, self._complete_assessment, pid))
+        took = self.draws.duration("assessment_time", self.cycle[pid], pid, inp.assess_days[d], inp.assess_cv[d],
+                                   self.asked)
+        self.at(self.now + took, self._complete_assessment, pid)
 
     def _pull_assessments(self, t: float) -> None:
         cap = self.inp.assess_capacity[int(t)]

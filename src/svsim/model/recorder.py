@@ -50,12 +50,25 @@ class Recorder:
         self._sp_end: list[int] = []
         self._sp_cell: list[int] = []
 
-    # the engine's handlers also use self.f_<flow> lists directly
+    # The public API. Flows: handlers add to the lists self.f_<flow>[month] (a list index is the cheapest update
+    # Python has); spells, levels and events go through the methods below, never into the private lists.
     def spell(self, first_day: int, end_day: int, setting: int, band: int) -> None:
         """A child was in (setting, band) at the start of days first_day .. end_day - 1."""
         self._sp_start.append(first_day)
         self._sp_end.append(end_day)
         self._sp_cell.append(setting * len(AGE_BANDS) + band)
+
+    def spells(self, first_days: list[int], end_days: list[int], settings: list[int], bands: list[int]) -> None:
+        """Many spells at once (the same as `spell` for each, in order)."""
+        n_bands = len(AGE_BANDS)
+        self._sp_start.extend(first_days)
+        self._sp_end.extend(end_days)
+        self._sp_cell.extend([s * n_bands + b for s, b in zip(settings, bands, strict=True)])
+
+    def event(self, t: float, what: str, pid: int, detail: str = "") -> None:
+        """Log one event when the run keeps an event log (record_events); nothing otherwise."""
+        if self.events is not None:
+            self.events.append((t, what, pid, detail))
 
     def levels(self, month: int, open_requests: int, queue: int, in_progress: int, overdue: int,
                waiting: int, plans: int) -> None:

@@ -5,27 +5,21 @@ academic year of day 0), so the age on any day is cohort + the Septembers passed
 they age. The event handlers live in the mixins (pipeline, placement, reviews, transitions); this class holds
 what they share.
 
-Scheduling. SimPy is the clock: one SimPy process steps through the days (engine.Run._day_clock). The timed
-events of single people between two days (a decision, the end of an assessment, an appeal outcome, a repeat
-request, a move away, the next request) wait in a plain heap of (time, sequence, handler, value) and are run in
-order by the day clock. This is exactly the order SimPy's own event queue would give them: SimPy orders events by
-(time, priority, creation counter); these are all of normal priority and `sequence` counts their creation in the
-same order, including the day clock's own timeouts (see `clock_seq` in the engine), so ties between an event at a
-whole day and the day clock are broken as SimPy would break them. It saves SimPy's per-event work (a Timeout, its
-callback list and an environment step for each of about 75,000 events in a Kent replication).
+Scheduling: State extends events.Agenda, which defines the event order (time, priority class, sequence) and
+holds the one scheduling function, `at(t, handler, value)`. SimPy is the day clock.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
-from heapq import heappush
+from collections.abc import Sequence
 
 import simpy
 
 from ..domain import AGE_BAND_OF_AGE, SETTINGS, STATUTORY_WEEKS_TO_PLAN
 from .calendar import DAYS_PER_WEEK
+from .events import Agenda
 from .inputs import Inputs
 from .recorder import Recorder
 from .rng import ChildDraws
@@ -41,10 +35,11 @@ def band_of(age: int) -> int:
     return AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]
 
 
-class State:
+class State(Agenda):
     """What every part of the engine reads and writes."""
 
     def __init__(self, inp: Inputs, draws: ChildDraws, record_events: bool) -> None:
+        super().__init__(inp.cal.n_days)
         self.inp = inp
         self.cal = cal = inp.cal
         self.env = simpy.Environment()
@@ -88,13 +83,6 @@ class State:
         self.waiting: list[deque[int]] = [deque() for _ in SETTINGS]
         self.n_waiting = 0
         self.n_events = 0
-        # the timed events of single people: a heap of (time, sequence, handler, value); see the module docstring
-        self.heap: list[tuple[float, int, Callable[[object], None], object]] = []
-        self.seq = 0
-        self.now: float = 0  # the time of the event being handled (an int on the day clock, as in SimPy)
-        self.n_days = cal.n_days
-        # things that happen to everyone at the start of a day, in the order they were scheduled (engine.Run)
-        self.urgent: dict[int, list[tuple[Callable[[object], None], object]]] = {}
 
     def _new_person(self, cohort: int, request_t: float) -> int:
         self.cohort.append(cohort)
@@ -126,18 +114,3 @@ class State:
         self.cycle.extend([0] * n)
         self.n_reviews.extend([0] * n)
         self.review_due.extend([math.inf] * n)
-
-    def _at(self, delay: float, callback: Callable[[object], None], value: object) -> None:
-        """Run callback(value) `delay` days from now (after everything already scheduled for that instant).
-
-        The time is computed as SimPy computes a Timeout's (now + delay), so it is the same float. Events at or
-        after the end of the run would never be handled (SimPy stops before them) and are not kept.
-        """
-        t = self.now + delay
-        if t < self.n_days:
-            self.seq += 1
-            heappush(self.heap, (t, self.seq, callback, value))
-
-    def _at_urgent(self, day: int, callback: Callable[[object], None], value: object = None) -> None:
-        """Run callback(value) at the very start of `day`, before any timed event then (SimPy's URGENT priority)."""
-        self.urgent.setdefault(day, []).append((callback, value))

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from heapq import heappush
 from itertools import compress
 
 import numpy as np
 
-from ..domain import AGE_BAND_OF_AGE, AGE_BANDS
+from ..domain import AGE_BAND_OF_AGE
 from .inputs import pick
 from .state import MAX_AGE, State
 
@@ -34,7 +33,7 @@ class Transitions(State):
             return
         lo = bisect_right(h, target, d, len(h) - 1) - 1  # h[lo] <= target < h[lo + 1]
         when = lo + (target - h[lo]) / inp.move_away_rate[lo]
-        self._at(max(when, t) - self.now, self._moved_away, pid)
+        self.at(max(when, t), self._moved_away, pid)
 
     def _schedule_moves_away(self, pids: range) -> None:
         """_schedule_move_away(pid, 0) for each of `pids` in turn, at time 0, vectorised (the same numbers)."""
@@ -50,12 +49,9 @@ class Transitions(State):
         target = target[keep]
         lo = np.searchsorted(hz[:-1], target, side="right") - 1
         when = lo + (target - hz[lo]) / rate[lo]
-        heap, now, n_days, callback = self.heap, self.now, self.n_days, self._moved_away
+        at, callback = self.at, self._moved_away
         for k, w in zip(keep.tolist(), when.tolist(), strict=True):
-            at = now + (max(w, 0.0) - now)
-            if at < n_days:
-                self.seq += 1
-                heappush(heap, (at, self.seq, callback, pids[k]))
+            at(max(w, 0.0), callback, pids[k])
 
     def _moved_away(self, pid: int) -> None:
         self.n_events += 1
@@ -100,8 +96,9 @@ class Transitions(State):
                   for age, pid in zip([cohort[pid] + year for pid in holders], holders, strict=True)]
         spell_start = self.spell_start
         e = d + 1  # a new spell starts the day after t (as in _respell)
-        sp_start, sp_end, sp_cell = rec._sp_start, rec._sp_end, rec._sp_cell
-        n_bands = len(AGE_BANDS)
+        sp_start: list[int] = []  # spells closed by a change of age band, recorded in bulk at the end
+        sp_setting: list[int] = []
+        sp_band: list[int] = []
         todo = list(compress(holders, action))
         transfer_draws = self._transfer_draws(todo, year)
         for pid in todo:
@@ -133,10 +130,11 @@ class Transitions(State):
                 start = spell_start[pid]
                 if start < e:
                     sp_start.append(start)
-                    sp_end.append(e)
-                    sp_cell.append(s * n_bands + old)
+                    sp_setting.append(s)
+                    sp_band.append(old)
                 spell_start[pid] = e
                 band_now[pid] = b
+        rec.spells(sp_start, [e] * len(sp_start), sp_setting, sp_band)
         for pid, target in capped_moves:
             if active[pid]:
                 self._move(pid, target, t, d, m)

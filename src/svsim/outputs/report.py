@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def esc(value: Any) -> str:
 
 
 def _isnum(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+    """A real number (numpy's too: a CSV column of 0s and 1s reads back as int64), not a bool or NaN."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isnan(float(v))
 
 
 def money(v: Any, sign: bool = False, dp: int = 1) -> str:

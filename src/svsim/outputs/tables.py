@@ -281,7 +281,8 @@ def kpi_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.Da
 
 
 def spend_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.DataFrame:
-    """spend.csv: HNB spend (median, £m) by financial year and setting, other lines and the total."""
+    """spend.csv: HNB spend (median, £m) by financial year and setting, other lines, the cost of children waiting
+    (interim support, tuition, appeals: finance/waiting.py) and the total."""
     check_consistent(results)
     rows = []
     for fy in results[0].years:
@@ -295,6 +296,9 @@ def spend_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> pd.
         for line, amount in results[0].other_lines_gbp_m[fy].items():
             rows.append({"financial_year": label, "kind": "other", "line": line, "spend_gbp_m": amount,
                          "average_plans": math.nan, "cost_per_plan_gbp": math.nan})
+        rows.append({"financial_year": label, "kind": "other", "line": "children_waiting",
+                     "spend_gbp_m": _median([r.year(fy).waiting_spend_gbp_m for r in results]),
+                     "average_plans": math.nan, "cost_per_plan_gbp": math.nan})
         rows.append({"financial_year": label, "kind": "total", "line": "hnb_spend",
                      "spend_gbp_m": _median([r.year(fy).hnb_spend_gbp_m for r in results]),
                      "average_plans": _median([sum(r.plan_years[fy].values()) for r in results]),

@@ -1,0 +1,80 @@
+"""The engine's event order, defined here and nowhere else.
+
+Every event has a key (time, priority class, sequence), and events run in increasing key order:
+
+- time: days since the census date, a float (whole numbers are the starts of days);
+- priority class, for events at the same time:
+    START_OF_DAY  what happens to everyone at 00:00 of a day: the monthly observer (it sees the state before
+                  anything else happens that day), 1 September, changes of capacity;
+    DAILY         a team's day, once a day after the start of the day: the annual review team;
+    TIMED         a single child's event: a request, a decision, an assessment's end, an appeal's outcome, a
+                  repeat request, a move away;
+- sequence: the order in which events were scheduled (first scheduled, first run), so ties are never broken by
+  anything but the engine's own choices.
+
+How it runs (`Agenda.run_days`): SimPy is the clock, one SimPy process that wakes once a day. On day d it runs
+the START_OF_DAY events of d, the DAILY callbacks, then every TIMED event before d + 1 in key order, from a
+heap of (time, sequence, callback, value). That is exactly the key order above, because START_OF_DAY and DAILY
+events only happen at whole days. Nothing else is scheduled on SimPy's queue, so the order never depends on how
+SimPy breaks its own ties. `at` is the one way to schedule a single child's event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from heapq import heappop, heappush
+from typing import Any
+
+START_OF_DAY, DAILY, TIMED = 0, 1, 2
+"""Priority classes at equal times (lower runs first)."""
+
+Handler = Callable[[Any], None]
+
+
+class Agenda:
+    """The events of one replication, and the clock that runs them (the engine's State extends it)."""
+
+    def __init__(self, n_days: int) -> None:
+        self.n_days = n_days
+        self.now: float = 0  # the time of the event being handled (an int on the day clock)
+        self.heap: list[tuple[float, int, Handler, Any]] = []  # TIMED events: (time, sequence, handler, value)
+        self.seq = 0
+        self._start_of_day: dict[int, list[tuple[Handler, Any]]] = {}
+        self._daily: list[Callable[[int], None]] = []
+
+    def at(self, t: float, handler: Handler, value: Any) -> None:
+        """Run handler(value) at time t (TIMED, after every event already scheduled for that instant). Events at
+        or after the end of the run would never be handled and are not kept."""
+        if t < self.n_days:
+            self.seq += 1
+            heappush(self.heap, (t, self.seq, handler, value))
+
+    def at_start_of_day(self, day: int, handler: Handler, value: Any = None) -> None:
+        """Run handler(value) at 00:00 of `day` (START_OF_DAY, in the order scheduled)."""
+        self._start_of_day.setdefault(day, []).append((handler, value))
+
+    def every_day(self, callback: Callable[[int], None]) -> None:
+        """Call callback(day) every day after the start-of-day events (DAILY, in the order registered)."""
+        self._daily.append(callback)
+
+    def run_days(self, env: Any) -> Iterator[Any]:
+        """The SimPy process that is the clock (see the module notes): env.process(agenda.run_days(env))."""
+        heap, start_of_day, daily = self.heap, self._start_of_day, self._daily
+        for d in range(self.n_days):
+            if d:
+                yield env.timeout(1)
+            self.now = d
+            todo = start_of_day.pop(d, None)
+            if todo:
+                for handler, value in todo:
+                    handler(value)
+            for callback in daily:
+                callback(d)
+            end = d + 1
+            while heap and heap[0][0] < end:
+                t, _, handler, value = heappop(heap)
+                self.now = t
+                handler(value)
+
+
+__all__ = ["DAILY", "START_OF_DAY", "TIMED", "Agenda"]
