@@ -242,7 +242,7 @@ class _Local:
         try:
             # The forkserver, resource tracker and workers start with the terminal's signals blocked: a Ctrl-C or
             # hang-up reaching the whole process group stops svsim, which stops them, quietly (reliability).
-            with children_ignore_terminal_signals():
+            with children_ignore_terminal_signals(ignore_ctrl_c=True):  # the forkserver imports with SIGINT on
                 for _ in range(n):
                     parent, child = ctx.Pipe(duplex=True)
                     proc = ctx.Process(target=_worker_main, args=(fn, payload, child), daemon=True,
