@@ -237,14 +237,20 @@ class _Local:
         ctx = process_context(preload)
         self.procs: list[Any] = []
         self.conns: list[Any] = []
+        from ..signals import children_ignore_terminal_signals
+
         try:
-            for _ in range(n):
-                parent, child = ctx.Pipe(duplex=True)
-                proc = ctx.Process(target=_worker_main, args=(fn, payload, child), daemon=True, name="svsim-worker")
-                proc.start()
-                child.close()
-                self.procs.append(proc)
-                self.conns.append(parent)
+            # The forkserver, resource tracker and workers start with the terminal's signals blocked: a Ctrl-C or
+            # hang-up reaching the whole process group stops svsim, which stops them, quietly (reliability).
+            with children_ignore_terminal_signals():
+                for _ in range(n):
+                    parent, child = ctx.Pipe(duplex=True)
+                    proc = ctx.Process(target=_worker_main, args=(fn, payload, child), daemon=True,
+                                       name="svsim-worker")
+                    proc.start()
+                    child.close()
+                    self.procs.append(proc)
+                    self.conns.append(parent)
         except BaseException:
             self.abort()
             raise
@@ -337,8 +343,19 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
     distributed = _import_distributed()
     if scheduler is not None:
         return distributed, distributed.Client(scheduler), None
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+    from ..signals import children_ignore_terminal_signals
+
+    # dask's spawned workers unblock SIGINT, so they inherit it ignored instead; a Ctrl-C while the cluster starts
+    # is then lost (README). Workers log only critical errors: a stop is not an error (reliability).
+    cluster = None
+    try:
+        with children_ignore_terminal_signals(ignore_ctrl_c=True):
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.CRITICAL)
+    except BaseException:  # a signal held while the cluster started arrives here: close what was started
+        if cluster is not None:
+            close_dask(None, cluster)
+        raise
     try:
         return distributed, distributed.Client(cluster), cluster
     except BaseException:

@@ -130,7 +130,8 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         for _ in range(inp.open_requests):
             pid = len(self.cohort)
             age = int(np.searchsorted(cum, age_u[pid], side="right"))
-            full = draws.duration("start_open_duration", 0, pid, *_length_biased(inp.decide_days[0], inp.decide_cv[0]))
+            full = draws.duration("start_open_duration", 0, pid, *_length_biased(inp.decide_days[0], inp.decide_cv[0]),
+                                  ("open",))
             elapsed = elapsed_u[pid] * full
             self._new_person(age, -elapsed)
             self.open_requests += 1
@@ -146,7 +147,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
             age = int(np.searchsorted(cum, age_u[pid], side="right"))
             if k < running:
                 full = draws.duration("start_open_duration", 0, pid,
-                                      *_length_biased(inp.assess_days[0], inp.assess_cv[0]))
+                                      *_length_biased(inp.assess_days[0], inp.assess_cv[0]), ("open",))
                 elapsed = elapsed_u[pid] * full
                 self._new_person(age, -(inp.decide_days[0] + elapsed))
                 self.in_assessment += 1
