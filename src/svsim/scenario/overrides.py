@@ -261,10 +261,14 @@ def override_warnings(overrides: Sequence[Override], before: Mapping[str, Series
             changed = [leaf for leaf in leaves if leaf in before and _differs_by(before[leaf], after[leaf],
                                                                                census_date, closed_end)]
             if changed:
+                known = _schema_leaves()
+                fixed = any(leaf in known and not known[leaf].dated for leaf in changed)
+                how = ("it is fixed at the start, so it cannot change only later" if fixed else
+                       f"to change only the future, add the date it starts: --set "
+                       f"'{text}@{closed_end + dt.timedelta(days=1)}'")
                 warnings.append((text,
                     f"changes values in force up to {year}, a closed financial year (its outturn is "
-                    f"observed to {as_at.isoformat()}): the forecast no longer reproduces it. To change only the "
-                    f"future, add the date it starts: --set '{text}@{closed_end + dt.timedelta(days=1)}'."))
+                    f"observed to {as_at.isoformat()}): the forecast no longer reproduces it; {how}."))
     return warnings
 
 
