@@ -95,7 +95,7 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         max_replications: int, quiet: bool, allow_large: bool) -> None:
     """Simulate SCENARIO, print the Safety Valve table and write a new run folder (CSV, charts, manifest)."""
     from .outputs.tables import parse_quantiles
-    from .scenario import ScenarioError, load_scenario
+    from .scenario import ScenarioError
 
     try:
         quantiles = parse_quantiles(quantiles_text)
@@ -109,12 +109,7 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
     if precision is not None and max_replications < replications:
         raise click.UsageError(f"--max-replications {max_replications} is below -n {replications}: the first batch "
                                "alone would exceed it")
-    try:
-        scenario = load_scenario(scenario_file, overrides)
-    except ScenarioError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    _warn(scenario)
+    scenario = _load_or_exit(scenario_file, overrides)
     _check_out(out)
     _check_size([scenario], max_replications if precision else replications, workers, executor, allow_large,
                 quiet)

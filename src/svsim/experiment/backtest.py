@@ -27,6 +27,7 @@ from ..data.dfe import Observed, read_observed
 from ..data.groups import FLOW_MEASURES, OF_WHICH, PLACEMENT_GROUPS, census_groups
 from ..domain import AGE_BANDS
 from ..scenario import Scenario, load_scenario
+from .precision import median_p10_p90
 from .replications import ReplicationResult
 
 if TYPE_CHECKING:
@@ -96,15 +97,6 @@ def dfe_name(council: str) -> str:
     return council
 
 
-def _stats(values: Sequence[float]) -> tuple[float, float, float]:
-    arr = np.asarray(values, dtype=float)
-    arr = arr[~np.isnan(arr)]
-    if not arr.size:
-        return math.nan, math.nan, math.nan
-    lo, mid, hi = np.quantile(arr, [0.1, 0.5, 0.9])
-    return float(mid), float(lo), float(hi)
-
-
 def _trend(series: dict[int, float], before: int, year: int) -> float:
     """The least-squares line through the observed values of the TREND_YEARS years up to `before`, at `year`."""
     pts = [(y, v) for y, v in series.items() if before - TREND_YEARS < y <= before and v is not None]
@@ -160,7 +152,7 @@ def compare(results: Sequence[ReplicationResult], observed: Observed, cutoff: in
             sims = _simulated(results, measure, group, year)
             if not sims:
                 continue
-            sim, p10, p90 = _stats(sims)
+            sim, p10, p90 = median_p10_p90(sims)
             obs = series[year]
             carry = series.get(last_known, math.nan)
             trend = _trend(series, last_known, year)

@@ -36,6 +36,16 @@ CONFIDENCE = 0.95
 
 
 @cache
+def median_p10_p90(values: Sequence[float]) -> tuple[float, float, float]:
+    """(median, P10, P90) of the replications' values, NaNs left out (all NaN: NaNs)."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if not arr.size:
+        return math.nan, math.nan, math.nan
+    lo, mid, hi = np.quantile(arr, [0.1, 0.5, 0.9])
+    return float(mid), float(lo), float(hi)
+
+
 def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
     """1-based ranks (j, n + 1 - j) of the order-statistic interval for the median, or None if n is too small."""
     from scipy.stats import binom  # heavy: imported only when an interval is asked for

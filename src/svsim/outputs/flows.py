@@ -9,21 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..data.groups import FLOW_MEASURES, GROUP_LABELS, PLACEMENT_GROUPS, census_groups
 from ..domain import AGE_BANDS
+from ..experiment.precision import median_p10_p90
 from ..experiment.replications import ReplicationResult
-
-
-def _stats(values: Sequence[float]) -> tuple[float, float, float]:
-    arr = np.asarray(values, dtype=float)
-    arr = arr[~np.isnan(arr)]
-    if not arr.size:
-        return math.nan, math.nan, math.nan
-    lo, mid, hi = np.quantile(arr, [0.1, 0.5, 0.9])
-    return float(mid), float(lo), float(hi)
 
 
 def flows_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
@@ -34,7 +25,7 @@ def flows_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
     for year in sorted(first.flow_coverage):
         for measure in FLOW_MEASURES:
             values = [r.calendar_flows.get(measure, {}).get(year, math.nan) for r in results]
-            value, p10, p90 = _stats(values)
+            value, p10, p90 = median_p10_p90(values)
             rows.append({"calendar_year": year, "measure": measure, "value": value, "value_p10": p10,
                          "value_p90": p90, "coverage": round(first.flow_coverage[year], 4),
                          "definition": FLOW_MEASURES[measure]})
@@ -50,14 +41,14 @@ def census_dfe_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
     for year in sorted(results[0].census):
         per_rep = [census_groups(r.census[year]) for r in results]
         for group in PLACEMENT_GROUPS:
-            value, p10, p90 = _stats([g[group] for g in per_rep])
+            value, p10, p90 = median_p10_p90([g[group] for g in per_rep])
             rows.append({"census_year": year, "breakdown": "placement_group", "group": group, "value": value,
                          "value_p10": p10, "value_p90": p90, "label": GROUP_LABELS[group]})
         for b, band in enumerate(AGE_BANDS):
-            value, p10, p90 = _stats([float(r.census[year][:, b].sum()) for r in results])
+            value, p10, p90 = median_p10_p90([float(r.census[year][:, b].sum()) for r in results])
             rows.append({"census_year": year, "breakdown": "age_band", "group": band, "value": value,
                          "value_p10": p10, "value_p90": p90, "label": band})
-        value, p10, p90 = _stats([float(r.census[year].sum()) for r in results])
+        value, p10, p90 = median_p10_p90([float(r.census[year].sum()) for r in results])
         rows.append({"census_year": year, "breakdown": "total", "group": "total", "value": value,
                      "value_p10": p10, "value_p90": p90, "label": "All EHC plans"})
     return pd.DataFrame(rows, columns=["census_year", "breakdown", "group", "value", "value_p10", "value_p90",
