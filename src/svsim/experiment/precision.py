@@ -35,7 +35,6 @@ DEFAULT_MAX = 2000
 CONFIDENCE = 0.95
 
 
-@cache
 def median_p10_p90(values: Sequence[float]) -> tuple[float, float, float]:
     """(median, P10, P90) of the replications' values, NaNs left out (all NaN: NaNs)."""
     arr = np.asarray(values, dtype=float)
@@ -46,6 +45,7 @@ def median_p10_p90(values: Sequence[float]) -> tuple[float, float, float]:
     return float(mid), float(lo), float(hi)
 
 
+@cache
 def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
     """1-based ranks (j, n + 1 - j) of the order-statistic interval for the median, or None if n is too small."""
     from scipy.stats import binom  # heavy: imported only when an interval is asked for
