@@ -217,3 +217,24 @@ def test_dask_executor_without_dask_says_how_to_install_it(tmp_path, fake_engine
     monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if it were not installed
     result = invoke("--executor", "dask", "--out", str(tmp_path))
     assert result.exit_code == 2 and "pip install 'svsim[dask]'" in result.stderr
+
+
+def test_sv_table_stays_aligned_in_years_without_a_profile() -> None:
+    """A year with no profile shows '-' in the width of its column (not a bare '-' that shifts the rest, nor 'nan')."""
+    import math
+
+    import pandas as pd
+
+    from svsim.cli import sv_table_text
+
+    def row(year: str, profile: float, rag: object) -> dict:
+        return {"financial_year": year, "basis": "forecast", "sv_profile_gbp_m": profile,
+                "accumulated_deficit_gbp_m": 118.0, "variance_gbp_m": 118.0 - profile, "rag": rag,
+                "rag_could_be": rag, "accumulated_deficit_gbp_m_p10": 117.0, "accumulated_deficit_gbp_m_p90": 119.0,
+                "p_within_profile": math.nan if profile != profile else 0.0, "in_year_deficit_gbp_m": 38.0}
+
+    text = sv_table_text(pd.DataFrame([row("2022-23", math.nan, math.nan), row("2023-24", 100.0, "RED")]), "t", 8)
+    head, without, with_profile = (line for line in text.splitlines() if line.startswith(("Year", "2022", "2023")))
+    assert "nan" not in without
+    assert len(without) == len(with_profile) == len(head)
+    assert without.index("118.0") == with_profile.index("118.0")

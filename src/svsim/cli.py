@@ -772,7 +772,9 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
     ]
 
     def num(v: float, fmt: str) -> str:
-        return "-" if v != v else format(v, fmt)  # NaN: no profile that year
+        """`v` in `fmt`; a NaN (no profile that year) as '-' in the same width, so the columns stay aligned."""
+        width = int("".join(c for c in fmt.split(".")[0] if c.isdigit()) or 0)
+        return f"{'-':>{width}}" if v != v else format(v, fmt)
 
     closed = []
     for row in deficit.to_dict("records"):
@@ -780,9 +782,10 @@ def sv_table_text(deficit, title: str, replications: int,  # noqa: ANN001 - a pa
         if row.get("basis") == "outturn":
             closed.append(year)
             year += "*"
+        rag = row["rag"] if isinstance(row["rag"], str) and row["rag"] else "-"
         line = (f"{year:<9}{num(row['sv_profile_gbp_m'], '9.1f')}"
                 f"{num(row['accumulated_deficit_gbp_m'], '10.1f')}{num(row['variance_gbp_m'], '+10.1f')}"
-                f"  {(row['rag'] or '-') + ('?' if '/' in str(row.get('rag_could_be', '')) else ''):<6}")
+                f"  {rag + ('?' if '/' in str(row.get('rag_could_be', '')) else ''):<6}")
         if several:
             band = f"{row[lo_col]:.1f}-{row[hi_col]:.1f}" if lo < 0.5 < hi else "-"
             band = "outturn" if row.get("basis") == "outturn" else band
