@@ -205,3 +205,26 @@ def test_run_records_the_warnings_in_the_manifest(tmp_path, monkeypatch):
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert any("statutory-decisions" in w for w in manifest["scenario"]["warnings"])
+
+
+def test_set_on_an_uncertainty_names_its_own_key():
+    """The uncertainty key is a whole parameter path: `--set uncertainty.<path>.sigma` changes that entry's sigma and
+    a mistake names `uncertainty.<path>.sigma`, not `uncertainty.demand.distribution` (issue 14)."""
+    entry = f"uncertainty.{REQUESTS}"
+    s = load_scenario(BASE, [f"{entry}.sigma=0.2"])
+    (u,) = [u for u in s.uncertainty if u.path == REQUESTS]
+    assert u.args["sigma"] == 0.2 and u.distribution == "lognormal"
+    cases = [(f"{entry}.sigma=-1", f"{entry}.sigma: lognormal distribution: sigma must be greater than 0"),
+             (f"{entry}.sigmaa=1", f"{entry}.sigmaa: unknown key 'sigmaa'"),
+             (f"{entry}.sigma*=2", f"{entry}.sigma: *= acts on parameters"),
+             ("uncertainty.assessment.officers_fte.sigma=0.1",
+              "no uncertainty on assessment.officers_fte, so it has no sigma to change")]
+    for override, expected in cases:
+        with pytest.raises(ScenarioError) as err:
+            load_scenario(BASE, [override])
+        assert len(err.value.problems) == 1 and expected in str(err.value), (override, str(err.value))
+        assert "uncertainty.demand.distribution" not in str(err.value)
+    # a whole entry replaces the file's (a normal's arguments do not mix with the lognormal's median and sigma)
+    s = load_scenario(BASE, [f"{entry}={{distribution: normal, mean: 1, sd: 0.05}}"])
+    (u,) = [u for u in s.uncertainty if u.path == REQUESTS]
+    assert (u.distribution, u.args) == ("normal", {"mean": 1, "sd": 0.05})

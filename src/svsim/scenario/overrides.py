@@ -96,6 +96,11 @@ def parse_overrides(texts: Sequence[str]) -> list[Override]:
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue
+        if path.startswith("uncertainty.") and (op in ARITHMETIC or since is not None):
+            form = op if op in ARITHMETIC else "@DATE"
+            problems.append(Problem(SOURCE, path, f"{form} acts on parameters, not on an uncertainty: give it a "
+                                                  f"value, e.g. --set '{path}=0.1'"))
+            continue
         if since is not None and not leaves_under(path):
             problems.append(Problem(SOURCE, path, f"no parameter '{path}': {suggest(path, _prefixes())}"))
             continue
@@ -142,9 +147,50 @@ def override_tree(overrides: Sequence[Override]) -> Located:
     return root
 
 
+def tree_keys(path: str) -> list[str]:
+    """The keys a --set PATH walks in the scenario tree. Under `uncertainty:` the key is a whole parameter path
+    (`uncertainty.demand.request_rate_per_10k_0_18.sigma` is the `sigma` of the entry
+    `demand.request_rate_per_10k_0_18`), found as the longest parameter or group the path starts with."""
+    head, _, rest = path.partition(".")
+    if head != "uncertainty" or not rest:
+        return path.split(".")
+    named = max((p for p in _prefixes() if rest == p or rest.startswith(p + ".")), key=len, default=None)
+    if named is None:
+        return path.split(".")
+    tail = rest[len(named) + 1:]
+    return [head, named, *(tail.split(".") if tail else [])]
+
+
+def settle_uncertainty(original: Located, merged: Located, overrides: Sequence[Override]) -> list[Problem]:
+    """After merging the `=` overrides: a whole uncertainty entry given with --set replaces the file's (its
+    distribution's arguments do not mix with the old ones), and a key of an entry the scenario does not have is
+    refused by name, with the form that adds one."""
+    problems: list[Problem] = []
+    before = original.get("uncertainty")
+    after = merged.get("uncertainty")
+    for o in overrides:
+        keys = tree_keys(o.path)
+        if o.on_resolved or keys[0] != "uncertainty" or len(keys) < 2 or not isinstance(after, Located):
+            continue
+        known = isinstance(before, Located) and keys[1] in before
+        if len(keys) == 2 and isinstance(o.value, Mapping):
+            entry = Located()
+            entry.file = SOURCE
+            for k, v in o.value.items():
+                entry[k] = Leaf(v, SOURCE, None)
+            after[keys[1]] = entry
+            after.key_files[keys[1]], after.key_lines[keys[1]] = SOURCE, None
+        elif len(keys) > 2 and not known:
+            problems.append(Problem(SOURCE, o.path, f"the scenario has no uncertainty on {keys[1]}, so it has no "
+                                                    f"{'.'.join(keys[2:])} to change: give the whole entry, e.g. "
+                                                    f"--set 'uncertainty.{keys[1]}={{distribution: lognormal, "
+                                                    "median: 1, sigma: 0.1, apply: multiply}'"))
+    return problems
+
+
 def _put(root: Located, path: str, value: Any) -> None:
     node = root
-    keys = path.split(".")
+    keys = tree_keys(path)
     for key in keys[:-1]:
         key = _key(key)
         child = node.get(key)
@@ -316,4 +362,4 @@ def share_groups() -> dict[str, tuple[str, ...]]:
 
 
 __all__ = ["Override", "apply_arithmetic", "closed_until", "leaves_under", "override_tree", "override_warnings",
-           "parse_overrides", "share_groups"]
+           "parse_overrides", "settle_uncertainty", "share_groups", "tree_keys"]
