@@ -228,3 +228,41 @@ def test_set_on_an_uncertainty_names_its_own_key():
     s = load_scenario(BASE, [f"{entry}={{distribution: normal, mean: 1, sd: 0.05}}"])
     (u,) = [u for u in s.uncertainty if u.path == REQUESTS]
     assert (u.distribution, u.args) == ("normal", {"mean": 1, "sd": 0.05})
+
+
+def test_set_with_rebalance_gives_the_difference_to_the_named_share(base):
+    """`--set 'PATH... rebalance: KEY'` works like an intervention's `rebalance:`: the named share of each mix changed
+    takes up the difference at every date, the mix still sums to 1, the other shares keep their values."""
+    mix = "placement.new_plan_mix.under_5."
+    day, before_start = dt.date(2026, 1, 1), dt.date(2023, 1, 1)
+    old = {k: base.base_params[mix + k] for k in ("mainstream", "special", "srp")}
+    s = load_scenario(BASE, [f"{mix}special*=0.5@2024-04-01 rebalance: mainstream"])
+    new = s.base_params
+    assert new[mix + "special"].at(day) == pytest.approx(0.5 * old["special"].at(day))
+    assert new[mix + "mainstream"].at(day) == pytest.approx(old["mainstream"].at(day) + 0.5 * old["special"].at(day))
+    assert new[mix + "mainstream"].at(before_start) == old["mainstream"].at(before_start)  # before @DATE: untouched
+    assert new[mix + "srp"].at(day) == old["srp"].at(day)
+    members = [p for p in new if p.startswith(mix)]
+    assert sum(new[p].at(day) for p in members) == pytest.approx(1.0, abs=1e-9)
+    assert "rebalance: mainstream" in s.sources[mix + "mainstream"]
+    # `*` for one key: every age band's special share scaled, mainstream takes up the difference in each
+    s = load_scenario(BASE, ["placement.new_plan_mix.*.special*=0.8 rebalance: mainstream"])
+    for band in ("under_5", "age_5_10", "age_11_15", "age_16_19", "age_20_25"):
+        was = {k: base.base_params[f"placement.new_plan_mix.{band}.{k}"].at(day) for k in ("mainstream", "special")}
+        now = {k: s.base_params[f"placement.new_plan_mix.{band}.{k}"].at(day) for k in ("mainstream", "special")}
+        assert now["special"] == pytest.approx(0.8 * was["special"])
+        assert now["mainstream"] == pytest.approx(was["mainstream"] + 0.2 * was["special"])
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("placement.new_plan_mix.under_5.special*=0.5 rebalance: mainstrem", "did you mean 'mainstream'"),
+    ("placement.new_plan_mix.under_5.special*=0.5 rebalance: special", "cannot also take up the difference"),
+    ("assessment.vacancy_rate=0.1 rebalance: mainstream", "nothing to rebalance"),
+    ("placement.new_plan_mix.under_5.special*=0.5 rebalance:", "expected the name of a share"),
+    ("placement.new_plan_mix.under_5.mainstream=0.99 rebalance: special",
+     "leaves placement.new_plan_mix.under_5.special -0.0"),
+])
+def test_set_rebalance_mistakes_are_one_message(override, expected):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASE, [override])
+    assert len(err.value.problems) == 1 and expected in str(err.value), str(err.value)
