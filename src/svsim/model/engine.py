@@ -85,6 +85,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
             c = cums[int(day[mask][0])]
             ages[mask] = np.searchsorted(c, age_u[mask], side="right")
         self.arrivals = times, np.minimum(ages, MAX_AGE)
+        self._register_move_ins(first + times.size, first + times.size)  # transitions.py: moves in, own identities
         self._first_request_draws()
         self.u_placement = draws.uniforms("placement", 0, draws.group_names("layer") + ("open",))
         self.e_move_away = draws.exponentials("move_away")
@@ -166,6 +167,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         first = len(self.cohort)
         years = np.asarray(self.year_of)[times.astype(int)]
         self._new_people((ages - years).tolist(), times.tolist())
+        self._schedule_move_ins()
         # at the start of a day, in this order: the monthly observer (it sees the state before anything else
         # happens then), 1 September, changes of capacity
         for k, d in enumerate(cal.month_start_days):

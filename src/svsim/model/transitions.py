@@ -1,7 +1,10 @@
-"""Transitions: moving out of the area, and 1 September (ageing, phase transfers, the end of plans at 25).
+"""Transitions: moving out of and into the area, and 1 September (ageing, phase transfers, the end of plans at 25).
 
 Moving away is one exponential draw per plan against the cumulative hazard of the dated rate, so only real
-moves are scheduled. The September clock runs once a year over everyone: plans of young people past
+moves are scheduled. Moves in from other councils arrive at transitions.move_in_rate_per_year per plan held,
+by thinning a fixed set of candidates (rng.candidate_layers): each arriving child takes the age and setting of
+a plan drawn at random from the caseload, is placed under capacity and has its first review within a review
+interval. The September clock runs once a year over everyone: plans of young people past
 transitions.plan_end_age end, and at the ages of the phase transfers a plan may end or the child move setting.
 """
 
@@ -13,9 +16,16 @@ from itertools import compress
 
 import numpy as np
 
-from ..domain import AGE_BAND_OF_AGE
+from ..domain import AGE_BAND_OF_AGE, SETTINGS
 from .inputs import pick
+from .rng import candidate_layers
 from .state import MAX_AGE, State
+
+MOVE_IN_LAYER_PER_DAY = 0.25
+"""Width of one layer of move-in candidates (arrivals a day). Assumption: ~91 a year per layer keeps a handful
+of layers for Kent (0.34% of ~20,000 plans is ~70 a year) and few unused candidates."""
+MOVE_IN_TRIES = 64
+"""Plans drawn at most to find one still held (the caseload list keeps ended plans until 1 September)."""
 
 
 class Transitions(State):
@@ -52,6 +62,80 @@ class Transitions(State):
         at, callback = self.at, self._moved_away
         for k, w in zip(keep.tolist(), when.tolist(), strict=True):
             at(max(w, 0.0), callback, pids[k])
+
+    def _register_move_ins(self, first_row: int, n_plans_bound: int) -> None:
+        """Identities for the candidates of moves in (groups move_in<j>, rows from first_row), before any draw.
+
+        n_plans_bound is at least the plans the run can hold at once without moves in (the census plans and every
+        request); grown at the highest move-in rate over the horizon, it bounds the arrival rate."""
+        inp, draws = self.inp, self.draws
+        n_days = self.cal.n_days
+        rate = np.asarray(inp.move_in_rate[:n_days], dtype=float)
+        self.move_in_t: list[float] = []
+        self.move_in_level: list[float] = []
+        self.move_in_first = first_row
+        if n_days <= 0 or not rate.size or rate.max() <= 0:
+            return
+        bound = n_plans_bound * math.exp(float(rate.max()) * n_days)
+        times, levels, layers, positions, sizes = candidate_layers(
+            draws.seed, draws.replication, "move_in", rate * bound, n_days, MOVE_IN_LAYER_PER_DAY)
+        rows = np.arange(first_row, first_row + times.size)
+        for j, size in enumerate(sizes):
+            mine = layers == j
+            draws.add_group(f"move_in{j}", rows[mine], positions[mine], size)
+        self.move_in_t = times.tolist()
+        self.move_in_level = levels.tolist()
+
+    def _schedule_move_ins(self) -> None:
+        """Rows for the candidates (after every other row), and the first candidate's event."""
+        n = len(self.move_in_t)
+        if not n:
+            return
+        assert len(self.cohort) == self.move_in_first, "move-in rows must follow every other row"
+        self._new_people([0] * n, [-math.inf] * n)
+        self.at(self.move_in_t[0], self._move_in, 0)
+
+    def _move_in(self, k: int) -> None:
+        """The k-th candidate: a child with a plan arrives from another council if its level is under today's rate
+        (move_in_rate_per_year x plans held); then the next candidate is scheduled."""
+        self.n_events += 1
+        t = self.move_in_t[k]
+        d = int(t)
+        inp = self.inp
+        if self.move_in_level[k] < inp.move_in_rate[d] * self.n_active:
+            self._arrive_with_plan(self.move_in_first + k, t, d)
+        k += 1
+        if k < len(self.move_in_t):
+            self.at(self.move_in_t[k], self._move_in, k)
+
+    def _arrive_with_plan(self, pid: int, t: float, d: int) -> None:
+        """A plan moving in: age, band and setting of a plan drawn from the caseload (the setting it waits for, if
+        it waits), placed under capacity; the first review at a uniform point of the review interval."""
+        holders, active, draws = self.holders, self.active, self.draws
+        like = -1
+        for k in range(MOVE_IN_TRIES):
+            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
+            if active[h]:
+                like = h
+                break
+        if like < 0:
+            return
+        inp, rec = self.inp, self.rec
+        m = self.month_of[d]
+        self.cohort[pid] = self.cohort[like]
+        b = self.band[like]
+        target = self.wait_for[like] if self.wait_for[like] >= 0 else self.setting[like]
+        if self.count[target] < inp.place_capacity[d][target]:
+            s, wait = target, -1
+        else:
+            s, wait = self._place(target, d, m, -1)
+        self._open_plan(pid, s, b, d + 1)
+        if wait >= 0:
+            self._wait(pid, wait)
+        rec.f_moved_in[m] += 1
+        rec.event(t, "moved_in", pid, SETTINGS[s])
+        self._schedule_review(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])
+        self._schedule_move_away(pid, t)
 
     def _moved_away(self, pid: int) -> None:
         self.n_events += 1
