@@ -171,7 +171,8 @@ class Reviews(State):
 
     def _backlog_team_day(self, d: int) -> None:
         """The backlog team's day (annual_review.backlog_team_reviews_per_month): it takes the oldest reviews in
-        the queue that were due before today, before the ordinary team starts, and ceases each plan with
+        the queue that were overdue before today (due a day or more ago), before the ordinary team starts, and
+        ceases each plan with
         annual_review.overdue_cease_probability (the band's own probability when higher). Its reviews are
         reviews like any other (the child's k-th review draw, moves, the next due date)."""
         due_q, in_queue, due_of = self.reviews_due, self.in_review_queue, self.review_due
@@ -186,7 +187,7 @@ class Reviews(State):
             if not in_queue[pid]:
                 head += 1
                 continue
-            if due_of[pid] >= t:  # not overdue: the queue is in order of due date, so nothing after it is either
+            if due_of[pid] > t - 1.0:  # fell due today, not overdue: the queue is in order of due date (by day)
                 break
             todo.append(pid)
             head += 1
