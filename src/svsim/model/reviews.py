@@ -3,18 +3,27 @@
 A review falls due an interval after the last one (or after the plan was issued). Each day the reviews due
 that day join the backlog and the team completes as many as its capacity for the day allows (the month's
 capacity spread over its days; unused capacity is not banked). A review may end the plan, move the child
-(subject to places), or continue it; the next review is due an interval after this one. The engine's day clock
-(engine.Run._day_clock) runs the team's day after the start-of-day events and before the day's timed events.
+(subject to places), or continue it; the next review is due an interval after this one. The agenda
+(events.py) runs the team's day (`Reviews.day`, a DAILY callback) after the start-of-day events and before the
+day's timed events.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..domain import AGE_BANDS
 from .calendar import DAYS_PER_WEEK
 from .inputs import pick
-from .state import State
+from .state import Part
+
+if TYPE_CHECKING:
+    from array import array
+
+    from .engine import Run
 
 FACTOR_FROM_BAND = AGE_BANDS.index("age_16_19")
 """annual_review.cease_setting_factor applies from this band on: NEET is a post-16 status, and below 16 the
@@ -24,17 +33,51 @@ _SLOW = 2.0
 """A threshold above every uniform draw: the review goes through the full (exact) path."""
 
 
-class Reviews(State):
-    """The annual review team."""
+class Reviews(Part):
+    """The annual review team.
 
-    team_tokens = 0.0
-    """The backlog team's unused capacity carried into the next day (at most one review)."""
+    Owns: per child `review_due` (when its next review is due) and `n_reviews` (reviews done: the slot of its
+    next review draw); the reviews falling due on each day (`by_day`), the backlog in order (`due_queue` from
+    `head`; People keeps who is in it and `reviews_overdue`), the day's unused capacity (`tokens`), and the
+    review draws (`u_review[k][pid]`: stage "review", slot k = the child's k-th review, a column built on first
+    use).
+    Offers: schedule (a plan's next review), start_census (the census plans' reviews), day (the DAILY callback).
+    """
 
-    def _schedule_review(self, pid: int, due: float) -> None:
+    def __init__(self, run: Run) -> None:
+        super().__init__(run)
+        n = self.people.size
+        self.review_due: list[float] = [math.inf] * n
+        self.n_reviews: list[int] = [0] * n
+        self.by_day: list[list[int]] = [[] for _ in range(self.cal.n_days + 1)]  # who falls due on each day
+        self.due_queue: list[int] = []  # due and not yet done, oldest first, from index head
+        self.head = 0
+        self.tokens = 0.0
+        self.quiet_cache: dict[tuple[int, int, int], tuple[tuple[list[float], list[float]], object]] = {}
+        self.team_tokens = 0.0  # the backlog team's unused capacity carried into the next day (at most one)
+        self.u_review: list[array] = []  # by the child's review number (0 = its first)
+
+    def schedule(self, pid: int, due: float) -> None:
+        """Child pid's next review is due at time `due`."""
         self.review_due[pid] = due
         day = math.ceil(due) if due > 0 else 0
-        if day < len(self.reviews_by_day):
-            self.reviews_by_day[day].append(pid)
+        if day < len(self.by_day):
+            self.by_day[day].append(pid)
+
+    def start_census(self, first: int, dues: list[float]) -> None:
+        """Rows first.. (the census plans) are due at these times (negative: overdue): schedule for each, in order
+        of due date (overdue ones all fall on day 0, oldest first), in bulk."""
+        n = len(dues)
+        due = np.array(dues, dtype=float)
+        order = np.lexsort((np.arange(n), due))
+        self.review_due[first:first + n] = dues
+        days = np.where(due > 0, np.ceil(due), 0).astype(np.int64)[order]
+        sorted_pids = (order + first).tolist()
+        n_buckets = len(self.by_day)
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), n], strict=True):
+            if lo < hi and days[lo] < n_buckets:
+                self.by_day[int(days[lo])].extend(sorted_pids[lo:hi])
 
     def _quiet_thresholds(self, cease_p: tuple[float, ...], moves: tuple, factor: tuple[float, ...]
                           ) -> tuple[list[float], list[float]]:
@@ -64,7 +107,7 @@ class Reviews(State):
         cache[key] = ((probs, out), (cease_p, moves, factor))  # keep the objects alive, so their ids stay theirs
         return probs, out
 
-    def _review_day(self, d: int) -> None:
+    def day(self, d: int) -> None:
         """Reviews falling due today join the backlog; the team does as many as today's capacity allows.
 
         Each review is one uniform draw u: the plan ends if u < p_cease, else (u - p_cease) / (1 - p_cease) picks
@@ -72,26 +115,25 @@ class Reviews(State):
         date, so they are done in bulk; the few that end a plan or move a child are done one by one, in order,
         and see every change made by the reviews before them. The result is that of doing them one at a time.
         """
-        due_q, active, in_queue, due_of = self.reviews_due, self.active, self.in_review_queue, self.review_due
+        people = self.people
+        due_q, active, in_queue, due_of = self.due_queue, people.active, people.in_review_queue, self.review_due
         rec, inp = self.rec, self.inp
         m = self.month_of[d]
-        buckets = self.reviews_by_day
+        buckets = self.by_day
         today = buckets[d]
         if today:
             new = [pid for pid in today if active[pid]]
             if new:
                 due_q.extend(new)
-                for pid in new:
-                    in_queue[pid] = True
-                self.reviews_overdue += len(new)
+                people.join_review_backlog(new)
                 rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
             buckets[d] = []
         if inp.review_team_per_day[d] > 0:
             self._backlog_team_day(d)
-        head = self.reviews_head
-        tokens = self.review_tokens + inp.review_capacity_per_day[d]
+        head = self.head
+        tokens = self.tokens + inp.review_capacity_per_day[d]
         if head == len(due_q) or tokens < 1.0:
-            self.review_tokens = min(tokens, 1.0)
+            self.tokens = min(tokens, 1.0)
             return
         # the reviews done today: the oldest still waiting (skipping plans that ended while waiting)
         todo: list[int] = []
@@ -107,14 +149,14 @@ class Reviews(State):
         if head > 4096 and 2 * head > len(due_q):
             del due_q[:head]
             head = 0
-        self.reviews_head = head
+        self.head = head
         done = len(todo)
         if not done:
-            self.review_tokens = min(tokens, 1.0)
+            self.tokens = min(tokens, 1.0)
             return
         tokens -= done  # exact: whole numbers off a float below 2**52
-        self.review_tokens = min(tokens, 1.0)  # idle capacity is not banked beyond one review
-        self.reviews_overdue -= done
+        self.tokens = min(tokens, 1.0)  # idle capacity is not banked beyond one review
+        people.leave_review_backlog(todo)
         rec.f_reviews_completed[m] += done
         self.n_events += done
         t = float(d)
@@ -123,7 +165,7 @@ class Reviews(State):
         events = rec.events
         cease_band = inp.review_cease[d]
         cease_bs, quiet = self._quiet_thresholds(cease_band, moves, inp.review_cease_factor[d])
-        wait_for = self.wait_for
+        wait_for = people.wait_for
         if events is not None:
             quiet = [_SLOW] * len(quiet)
         n_settings = len(moves)
@@ -134,12 +176,13 @@ class Reviews(State):
         next_day: list[list[int]] = []
         for iv in interval:
             due = t + iv
-            day = int(due)
-            if day < due:
-                day += 1
+            on = int(due)
+            if on < due:
+                on += 1
             next_due.append(due)
-            next_day.append(buckets[day] if day < n_buckets else [])
-        band, setting, n_reviews = self.band, self.setting, self.n_reviews
+            next_day.append(buckets[on] if on < n_buckets else [])
+        band, setting, n_reviews = people.band, people.setting, self.n_reviews
+        cease, move = self.placement.cease, self.placement.move
         columns = self.u_review  # columns[k]: every child's draw for its k-th review
         for pid in todo:
             k = n_reviews[pid]
@@ -150,7 +193,6 @@ class Reviews(State):
                 while len(columns) <= k:
                     columns.append(self.draws.uniforms("review", len(columns)))
                 u = columns[k][pid]
-            in_queue[pid] = False
             b = band[pid]
             cell = b * n_settings + setting[pid]
             if u < quiet[cell]:
@@ -158,28 +200,28 @@ class Reviews(State):
                     events.append((t, "review", pid, ""))
                 p = cease_bs[cell] if wait_for[pid] < 0 else cease_band[b]
                 if u < p:
-                    self._cease(pid, t, rec.f_ceased_review, "review")
+                    cease(pid, t, rec.f_ceased_review, "review")
                     continue
                 mv = moves[setting[pid]]
                 if mv is not None:
                     v = (u - p) / (1.0 - p)
                     if v < mv[0][-1]:  # a move (most reviews move nobody)
                         rec.f_review_moves[m] += 1
-                        self._move(pid, pick(mv[0], mv[1], v), t, d, m)
+                        move(pid, pick(mv[0], mv[1], v), t, d, m)
             due_of[pid] = next_due[b]
             next_day[b].append(pid)
 
     def _backlog_team_day(self, d: int) -> None:
         """The backlog team's day (annual_review.backlog_team_reviews_per_month): it takes the oldest reviews in
-        the queue that were overdue before today (due a day or more ago), before the ordinary team starts, and
-        ceases each plan with
-        annual_review.overdue_cease_probability (the band's own probability when higher). Its reviews are
-        reviews like any other (the child's k-th review draw, moves, the next due date)."""
-        due_q, in_queue, due_of = self.reviews_due, self.in_review_queue, self.review_due
+        the backlog that were overdue before today (due a day or more ago), before the ordinary team starts, and
+        ceases each plan with annual_review.overdue_cease_probability (the plan's own probability when higher).
+        Its reviews are reviews like any other (the child's k-th review draw, moves, the next due date)."""
+        people = self.people
+        due_q, in_queue, due_of = self.due_queue, people.in_review_queue, self.review_due
         inp, rec = self.inp, self.rec
         tokens = self.team_tokens + inp.review_team_per_day[d]
         t = float(d)
-        head = self.reviews_head
+        head = self.head
         want = int(tokens) if tokens != math.inf else len(due_q)
         todo: list[int] = []
         while len(todo) < want and head < len(due_q):
@@ -187,45 +229,47 @@ class Reviews(State):
             if not in_queue[pid]:
                 head += 1
                 continue
-            if due_of[pid] > t - 1.0:  # fell due today, not overdue: the queue is in order of due date (by day)
+            if due_of[pid] > t - 1.0:  # fell due today, not overdue: the backlog is in order of due date (by day)
                 break
             todo.append(pid)
             head += 1
-        self.reviews_head = head
+        self.head = head
         # idle capacity is not banked beyond one review
         self.team_tokens = min(tokens - len(todo), 1.0) if tokens != math.inf else 0.0
         if not todo:
             return
         m = self.month_of[d]
         done = len(todo)
-        self.reviews_overdue -= done
+        people.leave_review_backlog(todo)
         rec.f_reviews_completed[m] += done
         rec.f_reviews_by_backlog_team[m] += done
         self.n_events += done
         rec.w_review_late.extend([(t - due_of[pid]) / DAYS_PER_WEEK for pid in todo])
         moves, interval = inp.review_moves[d], inp.review_interval_days[d]
-        cease_bs, _ = self._quiet_thresholds(inp.review_cease[d], moves, inp.review_cease_factor[d])
+        cease_band = inp.review_cease[d]
+        cease_bs, _ = self._quiet_thresholds(cease_band, moves, inp.review_cease_factor[d])
         overdue_p = inp.review_overdue_cease[d]
         n_settings = len(moves)
-        band, setting, n_reviews, columns = self.band, self.setting, self.n_reviews, self.u_review
+        band, setting, wait_for, n_reviews, columns = people.band, people.setting, people.wait_for, self.n_reviews, \
+            self.u_review
+        cease, move = self.placement.cease, self.placement.move
         for pid in todo:
             k = n_reviews[pid]
             n_reviews[pid] = k + 1
             while len(columns) <= k:  # the first k-th review of anyone: add the column
                 columns.append(self.draws.uniforms("review", len(columns)))
             u = columns[k][pid]
-            in_queue[pid] = False
             b = band[pid]
             rec.event(t, "review", pid, "backlog_team")
-            own = cease_bs[b * n_settings + setting[pid]] if self.wait_for[pid] < 0 else inp.review_cease[d][b]
+            own = cease_bs[b * n_settings + setting[pid]] if wait_for[pid] < 0 else cease_band[b]
             p = max(own, overdue_p[b])
             if u < p:
-                self._cease(pid, t, rec.f_ceased_review, "review")
+                cease(pid, t, rec.f_ceased_review, "review")
                 continue
             mv = moves[setting[pid]]
             if mv is not None and p < 1.0:
                 v = (u - p) / (1.0 - p)
                 if v < mv[0][-1]:
                     rec.f_review_moves[m] += 1
-                    self._move(pid, pick(mv[0], mv[1], v), t, d, m)
-            self._schedule_review(pid, t + interval[b])
+                    move(pid, pick(mv[0], mv[1], v), t, d, m)
+            self.schedule(pid, t + interval[b])

@@ -13,13 +13,17 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from itertools import compress
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..domain import AGE_BAND_OF_AGE, SETTINGS
-from .inputs import pick
-from .rng import candidate_layers
-from .state import MAX_AGE, State
+from .inputs import Inputs, pick
+from .rng import ChildDraws, candidate_layers
+from .state import MAX_AGE, Part
+
+if TYPE_CHECKING:
+    from .engine import Run
 
 MOVE_IN_LAYER_PER_DAY = 0.25
 """Width of one layer of move-in candidates (arrivals a day). Assumption: ~91 a year per layer keeps a handful
@@ -28,28 +32,110 @@ MOVE_IN_TRIES = 64
 """Plans drawn at most to find one still held (the caseload list keeps ended plans until 1 September)."""
 
 
-class Transitions(State):
-    """Moving away and the September clock."""
+def move_in_candidates(inp: Inputs, draws: ChildDraws, first_row: int, n_plans_bound: int
+                       ) -> tuple[list[float], list[float]]:
+    """Identities for the candidates of moves in from other councils (groups move_in<j>, rows first_row..), to
+    be called before any draw (engine.Run._people); returns their times and levels (arrivals a day).
 
-    def _schedule_move_away(self, pid: int, t: float) -> None:
+    n_plans_bound is at least the plans the run can hold at once without moves in (the census plans and every
+    request); grown at the highest move-in rate over the horizon, it bounds the arrival rate. No rate, no rows."""
+    n_days = inp.cal.n_days
+    rate = np.asarray(inp.move_in_rate[:n_days], dtype=float)
+    if n_days <= 0 or not rate.size or rate.max() <= 0:
+        return [], []
+    bound = n_plans_bound * math.exp(float(rate.max()) * n_days)
+    times, levels, layers, positions, sizes = candidate_layers(
+        draws.seed, draws.replication, "move_in", rate * bound, n_days, MOVE_IN_LAYER_PER_DAY)
+    rows = np.arange(first_row, first_row + times.size)
+    for j, size in enumerate(sizes):
+        mine = layers == j
+        draws.add_group(f"move_in{j}", rows[mine], positions[mine], size)
+    return times.tolist(), levels.tolist()
+
+
+class Transitions(Part):
+    """Moving away, moves in from other councils, and the September clock.
+
+    Owns: the moving-away draws (`e_move_away[pid]`: stage "move_away" slot 0, a standard exponential); the
+    move-in candidates (`move_in_t`, `move_in_level`, rows from `move_in_first`; engine.Run._people registers
+    them). Draws at a phase transfer: stages transfer_cease and transfer_move, slot = the age of the transfer;
+    at a move in: move_in_who (slot: the try) and move_in_review.
+    Offers: schedule_move_away (a new plan), schedule_moves_away (the census plans), start_move_ins (the first
+    candidate's event), september (start of day).
+    """
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(run)
+        self.e_move_away = self.draws.exponentials("move_away")
+        self.move_in_first = run.move_in_first
+        self.move_in_t, self.move_in_level = run.move_ins
+
+    def start_move_ins(self) -> None:
+        """Schedule the first move-in candidate (each schedules the next)."""
+        if self.move_in_t:
+            self.at(self.move_in_t[0], self._move_in, 0)
+
+    def _move_in(self, k: int) -> None:
+        """The k-th candidate: a child with a plan arrives from another council if its level is under today's rate
+        (move_in_rate_per_year x plans held); then the next candidate is scheduled."""
+        self.n_events += 1
+        t = self.move_in_t[k]
+        d = int(t)
+        if self.move_in_level[k] < self.inp.move_in_rate[d] * self.people.n_active:
+            self._arrive_with_plan(self.move_in_first + k, t, d)
+        k += 1
+        if k < len(self.move_in_t):
+            self.at(self.move_in_t[k], self._move_in, k)
+
+    def _arrive_with_plan(self, pid: int, t: float, d: int) -> None:
+        """A plan moving in: age, band and setting of a plan drawn from the caseload (the setting it waits for, if
+        it waits), placed under capacity; the first review at a uniform point of the review interval."""
+        people, draws = self.people, self.draws
+        holders, active = people.holders, people.active
+        like = -1
+        for k in range(MOVE_IN_TRIES):
+            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
+            if active[h]:
+                like = h
+                break
+        if like < 0:
+            return
+        inp, rec, placement = self.inp, self.rec, self.placement
+        m = self.month_of[d]
+        people.fill(pid, [people.cohort[like]], [-math.inf])
+        b = people.band[like]
+        target = people.wait_for[like] if people.wait_for[like] >= 0 else people.setting[like]
+        if people.count[target] < inp.place_capacity[d][target]:
+            s, wait = target, -1
+        else:
+            s, wait = placement.place(target, d, m, -1)
+        people.open_plan(pid, s, b, d + 1)
+        if wait >= 0:
+            placement.wait(pid, wait)
+        rec.f_moved_in[m] += 1
+        rec.event(t, "moved_in", pid, SETTINGS[s])
+        self.reviews.schedule(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])
+        self.schedule_move_away(pid, t)
+
+    def schedule_move_away(self, pid: int, t: float) -> None:
         """One exponential draw against the cumulative hazard of moving away (rates may change with time)."""
         inp = self.inp
         h = inp.move_away_hazard
         d = int(t)
-        if d >= self.n_days:
+        if d >= self.cal.n_days:
             return
         target = h[d] + inp.move_away_rate[d] * (t - d) + self.e_move_away[pid]
         if target >= h[-1]:
             return
         lo = bisect_right(h, target, d, len(h) - 1) - 1  # h[lo] <= target < h[lo + 1]
         when = lo + (target - h[lo]) / inp.move_away_rate[lo]
-        self.at(max(when, t), self._moved_away, pid)
+        self.at(max(when, t), self.moved_away, pid)
 
-    def _schedule_moves_away(self, pids: range) -> None:
-        """_schedule_move_away(pid, 0) for each of `pids` in turn, at time 0, vectorised (the same numbers)."""
+    def schedule_moves_away(self, pids: range) -> None:
+        """schedule_move_away(pid, 0) for each of `pids` in turn, at time 0, vectorised (the same numbers)."""
         inp = self.inp
         h = inp.move_away_hazard
-        if not pids or self.n_days <= 0:
+        if not pids or self.cal.n_days <= 0:
             return
         hz = np.asarray(h, dtype=float)
         rate = np.asarray(inp.move_away_rate, dtype=float)
@@ -59,93 +145,19 @@ class Transitions(State):
         target = target[keep]
         lo = np.searchsorted(hz[:-1], target, side="right") - 1
         when = lo + (target - hz[lo]) / rate[lo]
-        at, callback = self.at, self._moved_away
+        at, callback = self.at, self.moved_away
         for k, w in zip(keep.tolist(), when.tolist(), strict=True):
             at(max(w, 0.0), callback, pids[k])
 
-    def _register_move_ins(self, first_row: int, n_plans_bound: int) -> None:
-        """Identities for the candidates of moves in (groups move_in<j>, rows from first_row), before any draw.
-
-        n_plans_bound is at least the plans the run can hold at once without moves in (the census plans and every
-        request); grown at the highest move-in rate over the horizon, it bounds the arrival rate."""
-        inp, draws = self.inp, self.draws
-        n_days = self.cal.n_days
-        rate = np.asarray(inp.move_in_rate[:n_days], dtype=float)
-        self.move_in_t: list[float] = []
-        self.move_in_level: list[float] = []
-        self.move_in_first = first_row
-        if n_days <= 0 or not rate.size or rate.max() <= 0:
-            return
-        bound = n_plans_bound * math.exp(float(rate.max()) * n_days)
-        times, levels, layers, positions, sizes = candidate_layers(
-            draws.seed, draws.replication, "move_in", rate * bound, n_days, MOVE_IN_LAYER_PER_DAY)
-        rows = np.arange(first_row, first_row + times.size)
-        for j, size in enumerate(sizes):
-            mine = layers == j
-            draws.add_group(f"move_in{j}", rows[mine], positions[mine], size)
-        self.move_in_t = times.tolist()
-        self.move_in_level = levels.tolist()
-
-    def _schedule_move_ins(self) -> None:
-        """Rows for the candidates (after every other row), and the first candidate's event."""
-        n = len(self.move_in_t)
-        if not n:
-            return
-        assert len(self.cohort) == self.move_in_first, "move-in rows must follow every other row"
-        self._new_people([0] * n, [-math.inf] * n)
-        self.at(self.move_in_t[0], self._move_in, 0)
-
-    def _move_in(self, k: int) -> None:
-        """The k-th candidate: a child with a plan arrives from another council if its level is under today's rate
-        (move_in_rate_per_year x plans held); then the next candidate is scheduled."""
+    def moved_away(self, pid: int) -> None:
         self.n_events += 1
-        t = self.move_in_t[k]
-        d = int(t)
-        inp = self.inp
-        if self.move_in_level[k] < inp.move_in_rate[d] * self.n_active:
-            self._arrive_with_plan(self.move_in_first + k, t, d)
-        k += 1
-        if k < len(self.move_in_t):
-            self.at(self.move_in_t[k], self._move_in, k)
-
-    def _arrive_with_plan(self, pid: int, t: float, d: int) -> None:
-        """A plan moving in: age, band and setting of a plan drawn from the caseload (the setting it waits for, if
-        it waits), placed under capacity; the first review at a uniform point of the review interval."""
-        holders, active, draws = self.holders, self.active, self.draws
-        like = -1
-        for k in range(MOVE_IN_TRIES):
-            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
-            if active[h]:
-                like = h
-                break
-        if like < 0:
-            return
-        inp, rec = self.inp, self.rec
-        m = self.month_of[d]
-        self.cohort[pid] = self.cohort[like]
-        b = self.band[like]
-        target = self.wait_for[like] if self.wait_for[like] >= 0 else self.setting[like]
-        if self.count[target] < inp.place_capacity[d][target]:
-            s, wait = target, -1
-        else:
-            s, wait = self._place(target, d, m, -1)
-        self._open_plan(pid, s, b, d + 1)
-        if wait >= 0:
-            self._wait(pid, wait)
-        rec.f_moved_in[m] += 1
-        rec.event(t, "moved_in", pid, SETTINGS[s])
-        self._schedule_review(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])
-        self._schedule_move_away(pid, t)
-
-    def _moved_away(self, pid: int) -> None:
-        self.n_events += 1
-        if self.active[pid]:
-            self._cease(pid, self.now, self.rec.f_moved_away, "moved_away")
+        if self.people.active[pid]:
+            self.placement.cease(pid, self.agenda.now, self.rec.f_moved_away, "moved_away")
 
     def _transfer_draws(self, pids: list[int], year: int) -> dict[int, tuple[float, float]]:
         """pid -> (cease, move) uniforms of the children reaching a phase-transfer age this September (slot: the
         age), drawn in one batch per age."""
-        cohort, transfer_at = self.cohort, self.inp.transfer_at_age
+        cohort, transfer_at = self.people.cohort, self.inp.transfer_at_age
         by_age: dict[int, list[int]] = {}
         for pid in pids:
             age = cohort[pid] + year
@@ -158,31 +170,27 @@ class Transitions(State):
             out.update(zip(who, zip(cease, move, strict=True), strict=True))
         return out
 
-    def _september(self, d: int) -> None:
+    def september(self, d: int) -> None:
+        """Start-of-day event on 1 September: plans past the end age end, phase transfers, new age bands."""
         self.n_events += 1
         t = float(d)
-        inp, rec = self.inp, self.rec
+        inp, rec, people, placement = self.inp, self.rec, self.people, self.placement
         m = self.month_of[d]
         year = self.year_of[d]
         end_age = inp.plan_end_age
         transfer_at = inp.transfer_at_age
-        active, cohort, setting = self.active, self.cohort, self.setting
-        holders = [pid for pid in self.holders if active[pid]]
-        self.holders = holders
+        active, cohort, setting, band_now = people.active, people.cohort, people.setting, people.band
+        holders = people.current_holders()
         capped_moves: list[tuple[int, int]] = []
         caps = inp.place_capacity[d]
-        band_now = self.band
         top_band = AGE_BAND_OF_AGE[MAX_AGE]
         # only plans that end, reach a phase transfer or change age band have anything to do today; the rest
         # are skipped in bulk (their band is fixed until they are reached: moves keep a child's band)
         action = [age > end_age or age in transfer_at
                   or (AGE_BAND_OF_AGE[age] if age <= MAX_AGE else top_band) != band_now[pid]
                   for age, pid in zip([cohort[pid] + year for pid in holders], holders, strict=True)]
-        spell_start = self.spell_start
-        e = d + 1  # a new spell starts the day after t (as in _respell)
-        sp_start: list[int] = []  # spells closed by a change of age band, recorded in bulk at the end
-        sp_setting: list[int] = []
-        sp_band: list[int] = []
+        reband: list[int] = []  # plans that only change age band: done in bulk after the loop (People.rebands)
+        reband_to: list[int] = []
         todo = list(compress(holders, action))
         transfer_draws = self._transfer_draws(todo, year)
         for pid in todo:
@@ -190,35 +198,30 @@ class Transitions(State):
                 continue
             age = cohort[pid] + year
             if age > end_age:
-                self._cease(pid, t, rec.f_ceased_age, "age")
+                placement.cease(pid, t, rec.f_ceased_age, "age")
                 continue
             b = AGE_BAND_OF_AGE[age] if age <= MAX_AGE else top_band
             name = transfer_at.get(age)
-            s = setting[pid]
             if name is not None:
                 cease_u, move_u = transfer_draws[pid]
                 if cease_u < inp.transfer_cease[name][d]:
-                    self._cease(pid, t, rec.f_ceased_phase_transfer, "phase_transfer")
+                    placement.cease(pid, t, rec.f_ceased_phase_transfer, "phase_transfer")
                     continue
-                mv = inp.transfer_moves[name][d][s]
+                mv = inp.transfer_moves[name][d][setting[pid]]
                 if mv is not None:
                     target = pick(mv[0], mv[1], move_u)
                     if target >= 0:
                         rec.f_transfer_moves[m] += 1
                         if math.isinf(caps[target]):
-                            self._respell(pid, target, b, t, m)
+                            placement.respell(pid, target, b, t, m)
                             continue
                         capped_moves.append((pid, target))
-            old = band_now[pid]
-            if b != old:  # _respell(pid, s, b, t, m) with no change of setting, inline
-                start = spell_start[pid]
-                if start < e:
-                    sp_start.append(start)
-                    sp_setting.append(s)
-                    sp_band.append(old)
-                spell_start[pid] = e
-                band_now[pid] = b
-        rec.spells(sp_start, [e] * len(sp_start), sp_setting, sp_band)
+            if b != band_now[pid]:
+                reband.append(pid)
+                reband_to.append(b)
+        # new bands from the day after t (as respell). Doing them after the loop gives the same spells: a child
+        # given a place during the loop (respell, keeping its band) has its spell start that day already
+        people.rebands(reband, reband_to, d + 1)
         for pid, target in capped_moves:
             if active[pid]:
-                self._move(pid, target, t, d, m)
+                placement.move(pid, target, t, d, m)
