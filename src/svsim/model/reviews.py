@@ -113,7 +113,8 @@ class Reviews(Part):
             if new:
                 due_q.extend(new)
                 people.join_review_backlog(new)
-                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
+                # reviews overdue at the census date (due < 0) are all on day 0's list: not counted as falling due
+                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new]) if d == 0 else len(new)
             buckets[d] = []
         head = self.head
         tokens = self.tokens + inp.review_capacity_per_day[d]
