@@ -59,6 +59,16 @@ class Pipeline(Part):
         self.u_rerequest = draws.uniforms("rerequest", 0, asked)
         self.e_rerequest_time = draws.exponentials("rerequest_time", 0, asked)
         self.u_not_issue = draws.uniforms("not_issue", 0, asked)
+        self.unit_decide = self._first_durations("decision_time", self.inp.decide_days, self.inp.decide_cv)
+        self.unit_assess = self._first_durations("assessment_time", self.inp.assess_days, self.inp.assess_cv)
+
+    def _first_durations(self, stage: str, means: list[float], cvs: list[float]):
+        """The first request's unit durations of `stage` (column[pid] * mean is draws.duration(stage, 0, pid, mean,
+        cv)) when the cv never changes and every mean is above 0; else None (then draws.duration is called)."""
+        n = self.cal.n_days
+        if len(set(cvs[:n])) == 1 and min(means[:n], default=0.0) > 0.0:
+            return self.draws.unit_durations(stage, 0, cvs[0], self.asked)
+        return None
 
     # ---- the start: requests and assessments open at the census date, then the new requests ------------------
     def start(self, first: int) -> None:
@@ -126,8 +136,12 @@ class Pipeline(Part):
         if kind == "rerequest":
             c += 1
             self.cycle[pid] = c
-        self.at(t + self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d], self.asked),
-                self.decide, pid)
+        unit = self.unit_decide
+        if c == 0 and unit is not None:
+            took = unit[pid] * inp.decide_days[d]
+        else:
+            took = self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d], self.asked)
+        self.at(t + took, self.decide, pid)
 
     def decide(self, pid: int) -> None:
         self.n_events += 1
@@ -192,8 +206,12 @@ class Pipeline(Part):
         rec.w_assessment_queue.append((t - queued) / DAYS_PER_WEEK)
         if rec.events is not None:
             rec.events.append((t, "assessment_start", pid, ""))
-        took = self.draws.duration("assessment_time", self.cycle[pid], pid, inp.assess_days[d], inp.assess_cv[d],
-                                   self.asked)
+        c = self.cycle[pid]
+        unit = self.unit_assess
+        if c == 0 and unit is not None:
+            took = unit[pid] * inp.assess_days[d]
+        else:
+            took = self.draws.duration("assessment_time", c, pid, inp.assess_days[d], inp.assess_cv[d], self.asked)
         self.at(t + took, self.complete_assessment, pid)
 
     def pull_assessments(self, t: float) -> None:
