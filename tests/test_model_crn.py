@@ -21,7 +21,10 @@ below checks the property that makes the intervals narrow.
 
 12 officers: SMALL_KENT's 8 (a tenth of Kent's 80) run the officers' queue at capacity, and the effect is then
 mostly how long the queue is (ratios 4.9-15.4 on seeds 0-3); with 12 the queue never binds (the same numbers as
-unlimited officers).
+unlimited officers). The review team is unlimited for the same reason: at capacity, who is reviewed when depends
+on the whole caseload, so a measure that changes how many plans there are moves other children's review dates
+(measured with the plan endings of issue 10: 8% of the other children's paths, against 0.6% with the team
+unlimited). That is congestion, a real effect of the model, not a failure of the random numbers tested here.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from svsim.model import simulate
 
 @pytest.fixture(scope="module")
 def with_and_without(kent_variant):
-    base = kent_variant("assessment.officers_fte=12", small=True)
+    base = kent_variant("assessment.officers_fte=12", "annual_review.reviews_per_month=unlimited", small=True)
     other = base.with_interventions([iv.name for iv in base.interventions if iv.name != "statutory-decisions"])
     assert len(other.interventions) == len(base.interventions) - 1
     return base, other
