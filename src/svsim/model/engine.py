@@ -126,6 +126,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
                 self.reviews_by_day[int(days[lo])].extend(sorted_pids[lo:hi])
         # requests awaiting a decision: part of their decision time has passed
         cum = inp.request_age_cum[0]
+        shift, shift_assess = inp.open_age_years  # 1 when the drawn ages are at plan dates after a September
         age_u, elapsed_u = (draws.uniforms(stage, 0, ("open",)) for stage in ("start_open_age", "start_open_elapsed"))
         for _ in range(inp.open_requests):
             pid = len(self.cohort)
@@ -133,30 +134,38 @@ class Run(Pipeline, Placement, Reviews, Transitions):
             full = draws.duration("start_open_duration", 0, pid, *_length_biased(inp.decide_days[0], inp.decide_cv[0]),
                                   ("open",))
             elapsed = elapsed_u[pid] * full
-            self._new_person(age, -elapsed)
+            self._new_person(age - shift, -elapsed)
             self.open_requests += 1
             self.at(full - elapsed, self._decide, pid)
-        # assessments under way (up to capacity) and waiting for an officer, oldest first
+        # assessments under way (up to capacity; those past the officer's part hold no place) and waiting for an
+        # officer, oldest first
         n = inp.open_assessments
         cap = inp.assess_capacity[0]
-        running = min(n, cap)
-        waiting = n - running
-        clear_days = waiting * inp.assess_days[0] / cap if cap > 0 else 0.0
-        for k in range(n):
+        elastic = inp.assess_elastic[0]  # elastic places: running = cap + elastic x waiting, as _pull_assessments
+        running = min(n, int((cap + elastic * n) / (1.0 + elastic)))
+        officer = inp.officer_days[0]
+        held = 0
+        queued: list[tuple[int, int]] = []
+        for _ in range(n):
             pid = len(self.cohort)
             age = int(np.searchsorted(cum, age_u[pid], side="right"))
-            if k < running:
+            if held < running:
                 full = draws.duration("start_open_duration", 0, pid,
                                       *_length_biased(inp.assess_days[0], inp.assess_cv[0]), ("open",))
                 elapsed = elapsed_u[pid] * full
-                self._new_person(age, -(inp.decide_days[0] + elapsed))
-                self.in_assessment += 1
-                self.at(full - elapsed, self._complete_assessment, pid)
+                self._new_person(age - shift_assess, -(inp.decide_days[0] + elapsed))
+                self._hold_place(pid, full - elapsed, officer - elapsed)
+                held += elapsed < officer
             else:
-                waited = clear_days * (1.0 - (k - running) / waiting)
-                self._new_person(age, -(inp.decide_days[0] + waited))
-                self.queued_t[pid] = -waited
-                self.assess_queue.append(pid)
+                queued.append((pid, age))
+                self._new_person(age - shift_assess, 0.0)
+        waiting = len(queued)
+        clear_days = waiting * inp.assess_days[0] / cap if cap > 0 else 0.0
+        for k, (pid, _) in enumerate(queued):
+            waited = clear_days * (1.0 - k / waiting)
+            self.request_t[pid] = -(inp.decide_days[0] + waited)
+            self.queued_t[pid] = -waited
+            self.assess_queue.append(pid)
 
     def run(self) -> History:
         cal, env = self.cal, self.env
@@ -164,7 +173,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         self._start_state()
         times, ages = self.arrivals
         first = len(self.cohort)
-        years = np.asarray(self.year_of)[times.astype(int)]
+        years = np.asarray(self.inp.age_year_of_day)[times.astype(int)]  # the year the drawn age belongs to
         self._new_people((ages - years).tolist(), times.tolist())
         # at the start of a day, in this order: the monthly observer (it sees the state before anything else
         # happens then), 1 September, changes of capacity
@@ -208,7 +217,8 @@ class Run(Pipeline, Placement, Reviews, Transitions):
                 self.at_start_of_day(d, self._place_capacity_changed, d)
 
     def _observe(self, month: int) -> None:
-        self.rec.levels(month, self.open_requests, len(self.assess_queue), self.in_assessment,
+        open_assessments = self.in_assessment + len(self.awaiting_advice)  # with an officer or awaiting advice
+        self.rec.levels(month, self.open_requests, len(self.assess_queue), open_assessments,
                         self.reviews_overdue, self.n_waiting, self.n_active)
 
 

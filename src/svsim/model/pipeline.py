@@ -1,7 +1,9 @@
 """Requests to plans: the decision whether to assess, appeals and repeat requests, and the officers' queue.
 
-Assessments are limited by staff: at most `assessment capacity` run at once (filled posts x assessments each,
-dated). Requests that find every place taken wait first come first served; when the capacity falls, running
+Assessments are limited by staff: at most `assessment capacity` run at once ((filled posts + surge officers) x
+assessments each, dated), plus, when assessment.capacity_elasticity is set, a few elastic places that open as
+the queue grows (overtime, prioritisation) so that no queue grows without bound for want of one more officer.
+Requests that find every place taken wait first come first served; when the capacity falls, running
 assessments finish and no new one starts until the number running is below it.
 """
 
@@ -96,28 +98,54 @@ class Pipeline(State):
 
     # ---- assessments: c officers' places, first come first served ---------------------------------------------
     def _join_assessment(self, pid: int, t: float) -> None:
-        if self.in_assessment < self.inp.assess_capacity[int(t)]:
+        # a waiting list only exists while every place is taken, so a free base place means nobody is waiting
+        d = int(t)
+        if self.in_assessment < self.inp.assess_capacity[d]:
             self._start_assessment(pid, t, t)
         else:
             self.queued_t[pid] = t
             self.assess_queue.append(pid)
+            if self.inp.assess_elastic[d] > 0:  # the longer queue may open an elastic place
+                self._pull_assessments(t)
 
     def _start_assessment(self, pid: int, t: float, queued: float) -> None:
         d = int(t)
         inp, rec = self.inp, self.rec
-        self.in_assessment += 1
         rec.f_assessments_started[self.month_of[d]] += 1
         rec.w_assessment_queue.append((t - queued) / DAYS_PER_WEEK)
         if rec.events is not None:
             rec.events.append((t, "assessment_start", pid, ""))
         took = self.draws.duration("assessment_time", self.cycle[pid], pid, inp.assess_days[d], inp.assess_cv[d],
                                    self.asked)
-        self.at(self.now + took, self._complete_assessment, pid)
+        self._hold_place(pid, took, inp.officer_days[d])
+
+    def _hold_place(self, pid: int, remaining: float, officer_left: float) -> None:
+        """An assessment `remaining` days from its outcome keeps its officer's place for `officer_left` of them
+        (assessment.weeks_with_officer_max); after that it waits for advice without one, still open."""
+        if officer_left >= remaining:
+            self.in_assessment += 1
+        elif officer_left > 0:
+            self.in_assessment += 1
+            self.at(self.now + officer_left, self._officer_done, pid)
+        else:
+            self.awaiting_advice.add(pid)
+        self.at(self.now + remaining, self._complete_assessment, pid)
+
+    def _officer_done(self, pid: int) -> None:
+        """The officer's part of a long assessment is over: the place goes to the next in the queue."""
+        self.n_events += 1
+        self.in_assessment -= 1
+        self.awaiting_advice.add(pid)
+        if self.assess_queue:
+            self._pull_assessments(self.now)
 
     def _pull_assessments(self, t: float) -> None:
-        cap = self.inp.assess_capacity[int(t)]
+        """Start queued assessments, oldest first, while places are free: the base capacity plus the elastic
+        places the queue's length opens (assessment.capacity_elasticity), which close again as it shortens."""
+        d = int(t)
+        cap, k = self.inp.assess_capacity[d], self.inp.assess_elastic[d]
         q = self.assess_queue
-        while q and self.in_assessment < cap:
+        while q and self.in_assessment < cap + int(k * len(q)):
             pid = q.popleft()
             self._start_assessment(pid, t, self.queued_t[pid])
 
@@ -127,7 +155,10 @@ class Pipeline(State):
         d = int(t)
         m = self.month_of[d]
         rec = self.rec
-        self.in_assessment -= 1
+        if pid in self.awaiting_advice:
+            self.awaiting_advice.discard(pid)
+        else:
+            self.in_assessment -= 1
         rec.f_assessments_completed[m] += 1
         age = self.cohort[pid] + self.year_of[d]
         b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline

@@ -72,7 +72,8 @@ class State(Agenda):
         self.n_active = 0
         self.open_requests = 0
         self.assess_queue: deque[int] = deque()
-        self.in_assessment = 0
+        self.in_assessment = 0  # assessments holding an officer's place
+        self.awaiting_advice: set[int] = set()  # open assessments past the officer's part (pipeline._hold_place)
         self.review_due: list[float] = []  # per person: when the next annual review is due
         self.reviews_by_day: list[list[int]] = [[] for _ in range(cal.n_days + 1)]  # who falls due on each day
         self.reviews_due: list[int] = []  # due and not yet done, oldest first, from index reviews_head
