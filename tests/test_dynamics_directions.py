@@ -87,10 +87,10 @@ def test_statutory_decisions(runs):
 
 
 def test_sen_recruitment_shows_its_deferred_cost(runs):
-    """Recruiting case officers issues plans sooner: timeliness rises (measured +45 points in 2025-26) and the
-    headline deficit is higher with it (removing it 'saves' £42m). With the backlog commitment beside it, removing
-    recruitment must not look like more than half that saving (measured £20m: the queue it leaves behind carries the
-    deferred cost; issue 10, item 5)."""
+    """Recruiting case officers issues plans sooner: timeliness rises (measured +26 points in 2025-26) and the
+    headline deficit is higher with it (removing it 'saves' £35m). With the backlog commitment beside it, removing
+    recruitment must not look like more than half that saving (measured £17m, ratio 0.48: the queue it leaves behind
+    carries the deferred cost; issue 10, item 5)."""
     assert kpi_gain(runs, "sen-recruitment", "issued_within_20_weeks_share", 2025) >= 0.10
     waiting = saving(runs, "sen-recruitment", "children_waiting")
     assert waiting >= 500, f"without recruitment the queue at 31 March 2028 should be longer; got {waiting:+.0f}"
