@@ -175,8 +175,9 @@ def compile_inputs(sc: Scenario) -> Inputs:
         cal, [off, vac, per, surge],
         lambda d: int(math.floor((off.at(d) * (1.0 - vac.at(d)) + surge.at(d)) * per.at(d) + 1e-9)),
     )
-    elasticity = float(S("assessment.capacity_elasticity").first)
-    assess_elastic = daily(cal, [assess_wk], lambda d: elasticity * float(assess_wk.at(d)) / 10.0)
+    elasticity = S("assessment.capacity_elasticity")
+    assess_elastic = daily(cal, [elasticity, assess_wk],
+                           lambda d: float(elasticity.at(d)) * float(assess_wk.at(d)) / 10.0)
 
     # placement
     def mix_of(d: Any) -> tuple:

@@ -166,7 +166,7 @@ SCHEMA = Section(
                 "capacity_elasticity": Param(
                     WEIGHT, "extra share of assessment capacity per 10 weeks of queued work (the queue over the "
                     "officers' rate): overtime and prioritisation as the queue grows; 0 = a fixed ceiling",
-                    0.0, dated=False, limits=(0, 10), usual=(0, 0.5),
+                    0.0, limits=(0, 10), usual=(0, 0.5),
                 ),
             },
             "needs assessments, first come first served by limited officers",
