@@ -108,6 +108,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         pids = range(first, first + n)
         self._new_people(ages, [-math.inf] * n)
         self._open_plans(pids, settings, bands)
+        self._flag_start_wants(pids)
         # two uniforms each: overdue or not, and how far through the review interval
         us = draws.uniforms("start_overdue", 0, ("census",))[first:first + n]
         vs = draws.uniforms("start_review_position", 0, ("census",))[first:first + n]
@@ -173,6 +174,8 @@ class Run(Pipeline, Placement, Reviews, Transitions):
         for d in cal.september_days:
             self.at_start_of_day(d, self._september, d)
         self._schedule_capacity_changes()
+        for d in cal.september_days:  # after the transfers and new places of the day (placement.py)
+            self.at_start_of_day(d, self._step_downs_at_transfer, d)
         self.arrival_t = times.tolist()
         self.arrival_first = first
         if self.arrival_t:
@@ -210,6 +213,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
     def _observe(self, month: int) -> None:
         self.rec.levels(month, self.open_requests, len(self.assess_queue), self.in_assessment,
                         self.reviews_overdue, self.n_waiting, self.n_active)
+        self._observe_places(month)
 
 
 __all__ = ["Run", "simulate"]

@@ -18,11 +18,13 @@ FLOW_KEYS: tuple[str, ...] = (
     "assessments_completed", "plans_issued", "plans_issued_within_20_weeks", "not_issued", "reviews_due",
     "reviews_completed", "review_moves", "transfer_moves", "ceased_review", "ceased_phase_transfer", "ceased_age",
     "moved_away", "placed_in_fallback", "started_waiting", "admitted_from_waiting",
+    "refused_srp", "refused_special", "wait_expired", "stepped_down",
 )
 """Monthly counts filled by the engine (History documents the required ones; the rest are extras)."""
 
 LEVEL_KEYS: tuple[str, ...] = (
     "open_requests", "assessment_queue", "assessments_in_progress", "reviews_overdue", "waiting_for_place", "plans",
+    "occupied_srp", "occupied_special", "wanting_srp", "wanting_special",
 )
 """Values at the start of each month (the first month: at the census date)."""
 
@@ -79,6 +81,10 @@ class Recorder:
         lv["reviews_overdue"][month] = overdue
         lv["waiting_for_place"][month] = waiting
         lv["plans"][month] = plans
+
+    def level(self, key: str, month: int, value: int) -> None:
+        """One level at the start of `month` (keys in LEVEL_KEYS)."""
+        self._levels[key][month] = value
 
     def occupancy(self) -> np.ndarray:
         days = self.cal.n_days

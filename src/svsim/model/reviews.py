@@ -120,6 +120,7 @@ class Reviews(State):
             next_day.append(buckets[day] if day < n_buckets else [])
         band, setting, n_reviews = self.band, self.setting, self.n_reviews
         columns = self.u_review  # columns[k]: every child's draw for its k-th review
+        wants = self.wants
         for pid in todo:
             k = n_reviews[pid]
             n_reviews[pid] = k + 1
@@ -146,3 +147,5 @@ class Reviews(State):
                         self._move(pid, pick(mv[0], mv[1], v), t, d, m)
             due_of[pid] = next_due[b]
             next_day[b].append(pid)
+            if wants and pid in wants:  # placed in a fallback for a full setting: a freed place? (placement.py)
+                self._step_down(pid, t, d, m, inp.step_down_review[d], k)
