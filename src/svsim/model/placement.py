@@ -49,7 +49,16 @@ class Placement(State):
         target = pick(cum, targets, self.u_placement[pid])
         if target < 0:
             target = targets[-1]
-        if self.count[target] < inp.place_capacity[d][target]:  # a place: what _place gives, without the call
+        s = self._place_new_plan(pid, target, b, t, d, m)
+        rec.new_placements[(m * N_SETTINGS + s) * N_BANDS + b] += 1
+        if rec.events is not None:
+            rec.events.append((t, "plan_issued", pid, SETTINGS[s]))
+        self._schedule_review(pid, t + inp.review_interval_days[d][b])
+        self._schedule_move_away(pid, t)
+
+    def _place_new_plan(self, pid: int, target: int, b: int, t: float, d: int, m: int) -> int:
+        """Open a new plan naming `target`: a free place, else wait or the fallback (flagged). Returns the setting."""
+        if self.count[target] < self.inp.place_capacity[d][target]:  # a place: what _place gives, without the call
             s, wait = target, -1
         else:
             s, wait = self._place(target, d, m, -1)
@@ -58,11 +67,7 @@ class Placement(State):
             self._wait(pid, wait, t, d)
         elif s != target:
             self.wants[pid] = target
-        rec.new_placements[(m * N_SETTINGS + s) * N_BANDS + b] += 1
-        if rec.events is not None:
-            rec.events.append((t, "plan_issued", pid, SETTINGS[s]))
-        self._schedule_review(pid, t + inp.review_interval_days[d][b])
-        self._schedule_move_away(pid, t)
+        return s
 
     def _open_plans(self, pids: range, settings: list[int], bands: list[int]) -> None:
         """Plans for the consecutive people `pids` from day 0 (the census), as _open_plan for each in turn."""

@@ -1,0 +1,156 @@
+"""Places that respond to capacity (model/placement.py; docs/dynamics.md, 'Places that respond to capacity').
+
+Cases computed by hand on a run whose handlers are called directly (no random numbers decide them), one
+direction on common random numbers on the small Kent, and the never-binds warning on hand-made results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from svsim.domain import SETTINGS
+from svsim.experiment.capacity import capacity_warnings
+from svsim.model import simulate
+from svsim.model.engine import Run
+from svsim.model.inputs import compile_inputs
+from svsim.model.rng import ChildDraws
+
+SPECIAL, INDEPENDENT, NEET, MAINSTREAM = (SETTINGS.index(s) for s in
+                                          ("special", "independent", "neet_awaiting", "mainstream"))
+
+
+@pytest.fixture(scope="module")
+def capacity_run(kent_variant):
+    """A run with 10 special places, a 12-week wait, then independent; step-down certain at reviews. Its handlers
+    are called by hand: nothing else happens (no start state, no clock)."""
+    sc = kent_variant("placement.capacity.special=10", "placement.max_wait_weeks.special=12",
+                      "placement.fallback.special=independent", "placement.step_down_probability.review=1",
+                      small=True, interventions=False)
+    inputs = compile_inputs(sc)
+
+    def make() -> Run:
+        draws = ChildDraws(0, 0)
+        draws.add_group("test", np.arange(100), np.arange(100), 100)  # identities for rows 0..99 (model/rng.py)
+        return Run(inputs, draws, record_events=True)
+
+    return make
+
+
+def _children(run: Run, n: int, t: float = 10.0) -> list[int]:
+    """n new plans naming special at time t, one after another (age 8, band 5-10)."""
+    d = int(t)
+    m = run.month_of[d]
+    pids = [run._new_person(8, 0.0) for _ in range(n)]
+    for pid in pids:
+        run._place_new_plan(pid, SPECIAL, 1, t, d, m)
+    return pids
+
+
+def test_ten_places_twelve_children_two_wait_and_a_freed_place_goes_to_the_first(capacity_run):
+    run = capacity_run()
+    pids = _children(run, 12)
+    assert [run.setting[p] for p in pids] == [SPECIAL] * 10 + [NEET] * 2  # awaiting provision while they wait
+    assert run.count[SPECIAL] == 10 and run.n_waiting == 2
+    assert [run.wait_for[p] for p in pids[10:]] == [SPECIAL, SPECIAL]
+    run._cease(pids[3], 20.0, run.rec.f_ceased_review, "test")  # a place frees
+    assert run.setting[pids[10]] == SPECIAL and run.wait_for[pids[10]] == -1  # the first to wait gets it
+    assert run.setting[pids[11]] == NEET and run.wait_for[pids[11]] == SPECIAL  # the second still waits
+    assert run.count[SPECIAL] == 10 and run.n_waiting == 1
+    assert run.rec.f_admitted_from_waiting[run.month_of[20]] == 1
+
+
+def test_a_wait_that_ends_without_a_place_goes_to_the_fallback_flagged_and_steps_down_later(capacity_run):
+    run = capacity_run()
+    pids = _children(run, 11)
+    late = pids[10]
+    until = run.wait_until[late]
+    assert until == pytest.approx(10.0 + 12 * 7)  # the wait's end, scheduled
+    run.now = until - 1.0
+    run._wait_over(late)  # not its time: nothing happens
+    assert run.setting[late] == NEET
+    run.now = until
+    run._wait_over(late)
+    assert run.setting[late] == INDEPENDENT and run.wants[late] == SPECIAL and run.n_waiting == 0
+    d = int(until) + 30
+    m = run.month_of[d]
+    run._step_down(late, float(d), d, m, 1.0, 0)  # special is full: no step-down even when certain
+    assert run.setting[late] == INDEPENDENT
+    run._cease(pids[0], float(d), run.rec.f_ceased_review, "test")  # a place frees, nobody waits
+    run._step_down(late, float(d), d, m, 0.0, 0)  # probability 0: stays
+    assert run.setting[late] == INDEPENDENT
+    run._step_down(late, float(d), d, m, 1.0, 0)
+    assert run.setting[late] == SPECIAL and late not in run.wants and run.count[SPECIAL] == 10
+    assert run.rec.f_stepped_down[m] == 1
+
+
+def test_a_move_waits_in_its_current_setting_and_the_waiting_list_goes_before_step_down(capacity_run):
+    run = capacity_run()
+    full = _children(run, 10)
+    flagged = run._new_person(8, 0.0)
+    run._open_plan(flagged, INDEPENDENT, 1, 0)
+    run.wants[flagged] = SPECIAL
+    mover = run._new_person(11, 0.0)
+    run._open_plan(mover, MAINSTREAM, 2, 0)
+    m = run.month_of[40]
+    run._move(mover, SPECIAL, 40.0, 40, m)
+    assert run.setting[mover] == MAINSTREAM and run.wait_for[mover] == SPECIAL  # keeps its place while it waits
+    assert run._has_waiters(SPECIAL)
+    run._step_down(flagged, 40.0, 40, m, 1.0, 0)  # full, and someone waits
+    assert run.setting[flagged] == INDEPENDENT
+    run._cease(full[0], 41.0, run.rec.f_ceased_review, "test")
+    assert run.setting[mover] == SPECIAL  # the waiting list first
+    run._step_down(flagged, 41.0, 41, m, 1.0, 0)
+    assert run.setting[flagged] == INDEPENDENT  # nothing left for the flagged child
+
+
+def test_step_down_moves_children_out_of_independent_on_common_random_numbers(kent_variant):
+    """Small Kent, special full from the start (550 places for 553 children): with step-down certain at
+    reviews and transfers and every census independent child flagged, new places from 2024 are taken up from
+    independent; without step-down they are not."""
+    common = ("placement.capacity.special={2022-01-20: 550, 2024-01-01: 600}", "placement.max_wait_weeks.special=12",
+              "placement.start_wants_share.special=1")
+    on = kent_variant(*common, "placement.step_down_probability.review=1",
+                      "placement.step_down_probability.phase_transfer=1", small=True, interventions=False)
+    off = kent_variant(*common, "placement.step_down_probability.review=0",
+                       "placement.step_down_probability.phase_transfer=0", small=True, interventions=False)
+    h_on, h_off = simulate(on, seed=3), simulate(off, seed=3)
+    jan_2025 = dt.date(2025, 1, 20)
+    ind_on, ind_off = h_on.census(jan_2025)[INDEPENDENT].sum(), h_off.census(jan_2025)[INDEPENDENT].sum()
+    assert h_on.flows["stepped_down"].sum() >= 30 and h_off.flows["stepped_down"].sum() == 0
+    assert ind_off - ind_on >= 20, (ind_on, ind_off)
+    assert h_on.levels["occupied_special"].max() <= 600
+    # occupancy levels agree with the recorded spells at every month start
+    days = [max(h_on.day_of(m), 0) for m in h_on.month_starts]
+    assert all(h_on.levels["occupied_special"][k] == h_on.occupancy[d][SPECIAL].sum() for k, d in enumerate(days))
+
+
+def _results(scenario, occupied_special: dict[dt.date, int], refused_special: dict[dt.date, int] | None = None,
+             n: int = 2) -> list[SimpleNamespace]:
+    """Hand-made replication results: 6,000 in special every month except where given."""
+    months = [dt.date(2022 + k // 12, k % 12 + 1, 1) for k in range(75)]
+    occ = np.array([occupied_special.get(m, 6000) for m in months], dtype=float)
+    ref = np.array([(refused_special or {}).get(m, 0) for m in months], dtype=float)
+    return [SimpleNamespace(month_starts=tuple(months),
+                            monthly_levels={"occupied_special": occ, "occupied_srp": occ * 0},
+                            monthly_flows={"refused_special": ref, "refused_srp": ref * 0}) for _ in range(n)]
+
+
+def test_a_capacity_intervention_that_never_binds_is_named(kent_variant):
+    base = kent_variant()
+    quiet = capacity_warnings(base, _results(base, {}))
+    assert len(quiet) == 2 and "'new-special-school-1' never binds" in quiet[0] and "school-2" in quiet[1]
+    # more children than the 6,100 places there would be without school 1, inside its span: school 1 binds
+    used = capacity_warnings(base, _results(base, {dt.date(2025, 10, 1): 6150}))
+    assert len(used) == 1 and "new-special-school-2" in used[0]
+    # the same count before the school opens says nothing about it
+    early = capacity_warnings(base, _results(base, {dt.date(2025, 5, 1): 6150}))
+    assert len(early) == 2
+    # a child refused a place while school 1 is open (before school 2): school 1 binds
+    refused = capacity_warnings(base, _results(base, {}, {dt.date(2026, 2, 1): 3}))
+    assert len(refused) == 1 and "new-special-school-2" in refused[0]
+    # a scenario without capacity interventions has nothing to say
+    assert capacity_warnings(base.with_interventions([]), _results(base, {})) == []
