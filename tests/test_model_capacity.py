@@ -115,8 +115,8 @@ def test_step_down_moves_children_out_of_independent_on_common_random_numbers(ke
               "placement.start_wants_share.special=1")
     on = kent_variant(*common, "placement.step_down_probability.review=1",
                       "placement.step_down_probability.phase_transfer=1", small=True, interventions=False)
-    off = kent_variant(*common, "placement.step_down_probability.review=0",
-                       "placement.step_down_probability.phase_transfer=0", small=True, interventions=False)
+    off = kent_variant(*common, *(f"placement.step_down_probability.{k}=0" for k in
+                                  ("review", "phase_transfer", "placement")), small=True, interventions=False)
     h_on, h_off = simulate(on, seed=3), simulate(off, seed=3)
     jan_2025 = dt.date(2025, 1, 20)
     ind_on, ind_off = h_on.census(jan_2025)[INDEPENDENT].sum(), h_off.census(jan_2025)[INDEPENDENT].sum()
@@ -154,3 +154,20 @@ def test_a_capacity_intervention_that_never_binds_is_named(kent_variant):
     assert len(refused) == 1 and "new-special-school-2" in refused[0]
     # a scenario without capacity interventions has nothing to say
     assert capacity_warnings(base.with_interventions([]), _results(base, {})) == []
+
+
+def test_a_placement_in_independent_takes_a_free_special_place_or_is_flagged(kent_variant):
+    """step_down_probability.placement 1: a new plan naming independent takes a free special place; when special
+    is full it goes to independent flagged as wanting special; a child leaving special is not turned back."""
+    sc = kent_variant("placement.capacity.special=2", "placement.max_wait_weeks.special=0",
+                      "placement.step_down_probability.placement=1", small=True, interventions=False)
+    draws = ChildDraws(0, 0)
+    draws.add_group("test", np.arange(10), np.arange(10), 10)
+    run = Run(compile_inputs(sc), draws, record_events=False)
+    d, m = 10, run.month_of[10]
+    pids = [run._new_person(8, 0.0) for _ in range(3)]
+    placed = [run._place_new_plan(pid, INDEPENDENT, 1, 10.0, d, m) for pid in pids]
+    assert placed == [SPECIAL, SPECIAL, INDEPENDENT]
+    assert run.wants == {pids[2]: SPECIAL} and run.rec.f_stepped_down[m] == 2
+    run._move(pids[0], INDEPENDENT, 11.0, 11, m)  # leaving special for independent: not turned back, not flagged
+    assert run.setting[pids[0]] == INDEPENDENT and pids[0] not in run.wants

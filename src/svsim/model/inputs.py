@@ -65,6 +65,7 @@ class Inputs:
     max_wait_days: list[tuple[float, ...]]  # by day, by setting (0 = straight to the fallback)
     step_down_transfer: list[float]  # by day
     step_down_review: list[float]  # by day
+    step_down_placement: list[float]  # by day
     start_wants_share: tuple[float, ...]  # by setting: census plans in its fallback that want it
     # annual reviews
     review_interval_days: list[tuple[float, ...]]  # by day, by band
@@ -254,6 +255,7 @@ def compile_inputs(sc: Scenario) -> Inputs:
         max_wait_days=max_wait_days,
         step_down_transfer=one("placement.step_down_probability.phase_transfer"),
         step_down_review=one("placement.step_down_probability.review"),
+        step_down_placement=one("placement.step_down_probability.placement"),
         start_wants_share=start_wants_share,
         review_interval_days=by_band("annual_review.interval_months", lambda v: float(v) * DAYS_PER_MONTH),
         review_capacity_per_day=review_capacity_per_day,

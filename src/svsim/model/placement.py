@@ -27,7 +27,9 @@ CAPPED = tuple(SETTINGS.index(s) for s in CAPPED_SETTINGS)
 STEP_DOWN_MAX_AGE = 18
 """Oldest academic age that steps down into a freed place: school places run to 19."""
 TRANSFER_SLOT = 100
-"""Slots of the step_down stage: the review number at a review, TRANSFER_SLOT + age at a phase transfer."""
+PLACEMENT_SLOT = 1000
+"""Slots of the step_down stage: the review number at a review, TRANSFER_SLOT + age at a phase transfer,
+PLACEMENT_SLOT + day at a placement in a fallback."""
 
 
 class Placement(State):
@@ -51,6 +53,8 @@ class Placement(State):
             target = targets[-1]
         s = self._place_new_plan(pid, target, b, t, d, m)
         rec.new_placements[(m * N_SETTINGS + s) * N_BANDS + b] += 1
+        if self.wait_for[pid] >= 0:
+            rec.new_waits[(m * N_SETTINGS + self.wait_for[pid]) * N_BANDS + b] += 1
         if rec.events is not None:
             rec.events.append((t, "plan_issued", pid, SETTINGS[s]))
         self._schedule_review(pid, t + inp.review_interval_days[d][b])
@@ -58,6 +62,7 @@ class Placement(State):
 
     def _place_new_plan(self, pid: int, target: int, b: int, t: float, d: int, m: int) -> int:
         """Open a new plan naming `target`: a free place, else wait or the fallback (flagged). Returns the setting."""
+        target, wanted = self._instead_of_fallback(pid, target, d)
         if self.count[target] < self.inp.place_capacity[d][target]:  # a place: what _place gives, without the call
             s, wait = target, -1
         else:
@@ -67,6 +72,8 @@ class Placement(State):
             self._wait(pid, wait, t, d)
         elif s != target:
             self.wants[pid] = target
+        elif wanted >= 0:
+            self.wants[pid] = wanted
         return s
 
     def _open_plans(self, pids: range, settings: list[int], bands: list[int]) -> None:
@@ -190,6 +197,7 @@ class Placement(State):
     def _move(self, pid: int, target: int, t: float, d: int, m: int) -> None:
         """A move decided at a review or phase transfer, subject to capacity."""
         current = self.setting[pid]
+        target, wanted = self._instead_of_fallback(pid, target, d)
         s, wait = self._place(target, d, m, current)
         if s != current:
             self._respell(pid, s, self.band[pid], t, m)
@@ -197,6 +205,8 @@ class Placement(State):
             self._wait(pid, wait, t, d)
         elif wait < 0 and s != target:
             self.wants[pid] = target
+        elif wanted >= 0 and s == target:
+            self.wants[pid] = wanted
 
     def _cease(self, pid: int, t: float, flow: list[int], why: str) -> None:
         m = self.month_of[int(t)]
@@ -240,6 +250,24 @@ class Placement(State):
         if self.draws.uniform("step_down", slot, pid) < p:
             self.rec.f_stepped_down[m] += 1
             self._respell(pid, s, self.band[pid], t, m)
+
+    def _instead_of_fallback(self, pid: int, target: int, d: int) -> tuple[int, int]:
+        """A placement in a capped setting's fallback (independent for special) is, with probability
+        placement.step_down_probability.placement, made for want of a place in the setting: it takes a free place
+        there instead (nobody waiting for it), or goes ahead flagged as wanting it. Returns (target, wanted or -1)."""
+        p = self.inp.step_down_placement[d]
+        if p <= 0.0 or target in CAPPED:  # only from an uncapped fallback: never special -> srp
+            return target, -1
+        fallback, cap = self.inp.fallback[d], self.inp.place_capacity[d]
+        for s in CAPPED:  # (a child leaving `s` for its fallback, e.g. a placement breaking down, is not turned back)
+            if fallback[s] == target and self.setting[pid] != s:
+                if self.draws.uniform("step_down", PLACEMENT_SLOT + d, pid) >= p:
+                    return target, -1
+                if self.count[s] < cap[s] and not self._has_waiters(s):
+                    self.rec.f_stepped_down[self.month_of[d]] += 1
+                    return s, -1
+                return target, s
+        return target, -1
 
     def _has_waiters(self, s: int) -> bool:
         """Anyone still waiting for `s` (entries of children admitted, moved or ended are dropped)."""

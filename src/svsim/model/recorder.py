@@ -43,6 +43,7 @@ class Recorder:
         self._levels = {key: [0] * n for key in LEVEL_KEYS}
         self.moves = [0] * (n * len(SETTINGS) * len(SETTINGS))
         self.new_placements = [0] * (n * len(SETTINGS) * len(AGE_BANDS))
+        self.new_waits = [0] * (n * len(SETTINGS) * len(AGE_BANDS))
         self.w_request_to_plan: list[float] = []
         self.w_assessment_queue: list[float] = []
         self.w_review_late: list[float] = []
@@ -111,6 +112,7 @@ class Recorder:
             levels={k: np.asarray(v, dtype=np.int64) for k, v in self._levels.items()},
             moves=np.asarray(self.moves, dtype=np.int32).reshape(n, S, S),
             new_placements=np.asarray(self.new_placements, dtype=np.int32).reshape(n, S, B),
+            new_waits=np.asarray(self.new_waits, dtype=np.int32).reshape(n, S, B),
             waits_weeks={
                 "request_to_plan": self.w_request_to_plan,
                 "assessment_queue": self.w_assessment_queue,

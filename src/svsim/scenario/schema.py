@@ -178,6 +178,9 @@ SCHEMA = Section(
                         "phase_transfer": prob("probability that a child placed in a fallback because its setting "
                                                "was full moves to a free place there at its phase transfer", 0.0),
                         "review": prob("the same at each annual review", 0.0),
+                        "placement": prob("probability that a new plan or a move at a review placed in a capped "
+                                          "setting's fallback (independent) takes a free place in the setting "
+                                          "instead", 0.0),
                     },
                     "moves from a fallback (independent) into a freed place in the setting the plan names",
                     optional=True,
