@@ -7,6 +7,7 @@ direction on common random numbers on the small Kent, and the never-binds warnin
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -171,3 +172,32 @@ def test_a_placement_in_independent_takes_a_free_special_place_or_is_flagged(ken
     assert run.wants == {pids[2]: SPECIAL} and run.rec.f_stepped_down[m] == 2
     run._move(pids[0], INDEPENDENT, 11.0, 11, m)  # leaving special for independent: not turned back, not flagged
     assert run.setting[pids[0]] == INDEPENDENT and pids[0] not in run.wants
+
+
+def test_svsim_run_prints_and_records_the_never_binds_warning(kent_variant, monkeypatch, tmp_path):
+    """End to end with a hand-made replication whose special schools are empty: the terminal and the manifest both
+    name the two schools."""
+    import json
+
+    from click.testing import CliRunner
+
+    from svsim import cli
+    from svsim.experiment import executors, replications
+    from svsim.experiment.synthetic import history_from_stays
+    from svsim.outputs import charts
+
+    def empty_special(scenario, seed: int, replication: int):
+        h = history_from_stays(scenario.census_date, scenario.end, seed=seed, replication=replication,
+                               levels={"occupied_special": {}, "occupied_srp": {}})
+        return replications.summarise(h, scenario)
+
+    monkeypatch.setattr(replications, "run_replication", empty_special)
+    monkeypatch.setattr(executors, "default_workers", lambda: 1)
+    monkeypatch.setattr(charts, "write_charts", lambda *args, **kwargs: [])
+    base = str(Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml")
+    result = CliRunner().invoke(cli.main, ["run", base, "-n", "2", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("never binds") == 2
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    warnings = json.loads((folder / "manifest.json").read_text())["warnings"]
+    assert [w.split("'")[1] for w in warnings] == ["new-special-school-1", "new-special-school-2"]
