@@ -34,78 +34,87 @@ def capacity_run(kent_variant):
     inputs = compile_inputs(sc)
 
     def make() -> Run:
-        draws = ChildDraws(0, 0)
-        draws.add_group("test", np.arange(100), np.arange(100), 100)  # identities for rows 0..99 (model/rng.py)
-        return Run(inputs, draws, record_events=True)
+        return Run(inputs, ChildDraws(0, 0), record_events=True)  # rows (and identities) for the whole run
 
     return make
+
+
+def _rows(run: Run, n: int, age: int = 8) -> list[int]:
+    """n unused rows of the people table (census rows: the start state is never opened here)."""
+    first = getattr(run, "_test_rows", 0)
+    run._test_rows = first + n
+    run.people.fill(first, [age] * n, [0.0] * n)
+    return list(range(first, first + n))
 
 
 def _children(run: Run, n: int, t: float = 10.0) -> list[int]:
     """n new plans naming special at time t, one after another (age 8, band 5-10)."""
     d = int(t)
-    m = run.month_of[d]
-    pids = [run._new_person(8, 0.0) for _ in range(n)]
+    m = run.cal.month_of_day[d]
+    pids = _rows(run, n)
     for pid in pids:
-        run._place_new_plan(pid, SPECIAL, 1, t, d, m)
+        run.placement.place_new_plan(pid, SPECIAL, 1, t, d, m)
     return pids
 
 
 def test_ten_places_twelve_children_two_wait_and_a_freed_place_goes_to_the_first(capacity_run):
     run = capacity_run()
+    people, placement = run.people, run.placement
     pids = _children(run, 12)
-    assert [run.setting[p] for p in pids] == [SPECIAL] * 10 + [NEET] * 2  # awaiting provision while they wait
-    assert run.count[SPECIAL] == 10 and run.n_waiting == 2
-    assert [run.wait_for[p] for p in pids[10:]] == [SPECIAL, SPECIAL]
-    run._cease(pids[3], 20.0, run.rec.f_ceased_review, "test")  # a place frees
-    assert run.setting[pids[10]] == SPECIAL and run.wait_for[pids[10]] == -1  # the first to wait gets it
-    assert run.setting[pids[11]] == NEET and run.wait_for[pids[11]] == SPECIAL  # the second still waits
-    assert run.count[SPECIAL] == 10 and run.n_waiting == 1
-    assert run.rec.f_admitted_from_waiting[run.month_of[20]] == 1
+    assert [people.setting[p] for p in pids] == [SPECIAL] * 10 + [NEET] * 2  # awaiting provision while they wait
+    assert people.count[SPECIAL] == 10 and people.n_waiting == 2
+    assert [people.wait_for[p] for p in pids[10:]] == [SPECIAL, SPECIAL]
+    placement.cease(pids[3], 20.0, run.rec.f_ceased_review, "test")  # a place frees
+    assert people.setting[pids[10]] == SPECIAL and people.wait_for[pids[10]] == -1  # the first to wait gets it
+    assert people.setting[pids[11]] == NEET and people.wait_for[pids[11]] == SPECIAL  # the second still waits
+    assert people.count[SPECIAL] == 10 and people.n_waiting == 1
+    assert run.rec.f_admitted_from_waiting[run.cal.month_of_day[20]] == 1
 
 
 def test_a_wait_that_ends_without_a_place_goes_to_the_fallback_flagged_and_steps_down_later(capacity_run):
     run = capacity_run()
+    people, placement = run.people, run.placement
     pids = _children(run, 11)
     late = pids[10]
-    until = run.wait_until[late]
+    until = placement.wait_until[late]
     assert until == pytest.approx(10.0 + 12 * 7)  # the wait's end, scheduled
-    run.now = until - 1.0
-    run._wait_over(late)  # not its time: nothing happens
-    assert run.setting[late] == NEET
-    run.now = until
-    run._wait_over(late)
-    assert run.setting[late] == INDEPENDENT and run.wants[late] == SPECIAL and run.n_waiting == 0
+    run.agenda.now = until - 1.0
+    placement._wait_over(late)  # not its time: nothing happens
+    assert people.setting[late] == NEET
+    run.agenda.now = until
+    placement._wait_over(late)
+    assert people.setting[late] == INDEPENDENT and placement.wants[late] == SPECIAL and people.n_waiting == 0
     d = int(until) + 30
-    m = run.month_of[d]
-    run._step_down(late, float(d), d, m, 1.0, 0)  # special is full: no step-down even when certain
-    assert run.setting[late] == INDEPENDENT
-    run._cease(pids[0], float(d), run.rec.f_ceased_review, "test")  # a place frees, nobody waits
-    run._step_down(late, float(d), d, m, 0.0, 0)  # probability 0: stays
-    assert run.setting[late] == INDEPENDENT
-    run._step_down(late, float(d), d, m, 1.0, 0)
-    assert run.setting[late] == SPECIAL and late not in run.wants and run.count[SPECIAL] == 10
+    m = run.cal.month_of_day[d]
+    placement.step_down(late, float(d), d, m, 1.0, 0)  # special is full: no step-down even when certain
+    assert people.setting[late] == INDEPENDENT
+    placement.cease(pids[0], float(d), run.rec.f_ceased_review, "test")  # a place frees, nobody waits
+    placement.step_down(late, float(d), d, m, 0.0, 0)  # probability 0: stays
+    assert people.setting[late] == INDEPENDENT
+    placement.step_down(late, float(d), d, m, 1.0, 0)
+    assert people.setting[late] == SPECIAL and late not in placement.wants and people.count[SPECIAL] == 10
     assert run.rec.f_stepped_down[m] == 1
 
 
 def test_a_move_waits_in_its_current_setting_and_the_waiting_list_goes_before_step_down(capacity_run):
     run = capacity_run()
+    people, placement = run.people, run.placement
     full = _children(run, 10)
-    flagged = run._new_person(8, 0.0)
-    run._open_plan(flagged, INDEPENDENT, 1, 0)
-    run.wants[flagged] = SPECIAL
-    mover = run._new_person(11, 0.0)
-    run._open_plan(mover, MAINSTREAM, 2, 0)
-    m = run.month_of[40]
-    run._move(mover, SPECIAL, 40.0, 40, m)
-    assert run.setting[mover] == MAINSTREAM and run.wait_for[mover] == SPECIAL  # keeps its place while it waits
-    assert run._has_waiters(SPECIAL)
-    run._step_down(flagged, 40.0, 40, m, 1.0, 0)  # full, and someone waits
-    assert run.setting[flagged] == INDEPENDENT
-    run._cease(full[0], 41.0, run.rec.f_ceased_review, "test")
-    assert run.setting[mover] == SPECIAL  # the waiting list first
-    run._step_down(flagged, 41.0, 41, m, 1.0, 0)
-    assert run.setting[flagged] == INDEPENDENT  # nothing left for the flagged child
+    (flagged,) = _rows(run, 1)
+    people.open_plan(flagged, INDEPENDENT, 1, 0)
+    placement.wants[flagged] = SPECIAL
+    (mover,) = _rows(run, 1, age=11)
+    people.open_plan(mover, MAINSTREAM, 2, 0)
+    m = run.cal.month_of_day[40]
+    placement.move(mover, SPECIAL, 40.0, 40, m)
+    assert people.setting[mover] == MAINSTREAM and people.wait_for[mover] == SPECIAL  # keeps its place, waiting
+    assert placement._has_waiters(SPECIAL)
+    placement.step_down(flagged, 40.0, 40, m, 1.0, 0)  # full, and someone waits
+    assert people.setting[flagged] == INDEPENDENT
+    placement.cease(full[0], 41.0, run.rec.f_ceased_review, "test")
+    assert people.setting[mover] == SPECIAL  # the waiting list first
+    placement.step_down(flagged, 41.0, 41, m, 1.0, 0)
+    assert people.setting[flagged] == INDEPENDENT  # nothing left for the flagged child
 
 
 def test_step_down_moves_children_out_of_independent_on_common_random_numbers(kent_variant):
@@ -162,16 +171,15 @@ def test_a_placement_in_independent_takes_a_free_special_place_or_is_flagged(ken
     is full it goes to independent flagged as wanting special; a child leaving special is not turned back."""
     sc = kent_variant("placement.capacity.special=2", "placement.max_wait_weeks.special=0",
                       "placement.step_down_probability.placement=1", small=True, interventions=False)
-    draws = ChildDraws(0, 0)
-    draws.add_group("test", np.arange(10), np.arange(10), 10)
-    run = Run(compile_inputs(sc), draws, record_events=False)
-    d, m = 10, run.month_of[10]
-    pids = [run._new_person(8, 0.0) for _ in range(3)]
-    placed = [run._place_new_plan(pid, INDEPENDENT, 1, 10.0, d, m) for pid in pids]
+    run = Run(compile_inputs(sc), ChildDraws(0, 0), record_events=False)
+    people, placement = run.people, run.placement
+    d, m = 10, run.cal.month_of_day[10]
+    pids = _rows(run, 3)
+    placed = [placement.place_new_plan(pid, INDEPENDENT, 1, 10.0, d, m) for pid in pids]
     assert placed == [SPECIAL, SPECIAL, INDEPENDENT]
-    assert run.wants == {pids[2]: SPECIAL} and run.rec.f_stepped_down[m] == 2
-    run._move(pids[0], INDEPENDENT, 11.0, 11, m)  # leaving special for independent: not turned back, not flagged
-    assert run.setting[pids[0]] == INDEPENDENT and pids[0] not in run.wants
+    assert placement.wants == {pids[2]: SPECIAL} and run.rec.f_stepped_down[m] == 2
+    placement.move(pids[0], INDEPENDENT, 11.0, 11, m)  # leaving special for independent: not turned back or flagged
+    assert people.setting[pids[0]] == INDEPENDENT and pids[0] not in placement.wants
 
 
 def test_svsim_run_prints_and_records_the_never_binds_warning(kent_variant, monkeypatch, tmp_path):
