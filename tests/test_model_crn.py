@@ -13,6 +13,11 @@ saturate the queue (the effect is then mostly queue chaos, about 6x), hence 12 h
 8-replication intervals is itself noisy (each half-width has 7 degrees of freedom), so the test asks for 6x:
 well above the 2-3x of the old scheme, and not at the mercy of one unlucky replication. Issue 9 asked for 10x
 in this test; the full base meets it, the tenth does not reliably (see the report).
+
+Capacity-responsive places (issue 10, item 4) are turned off here (their neutral values): they couple children
+through shared places (a place one child takes is a place another waits for or steps down into), which is the
+measure's real effect spreading, not a weakness of the random numbers; with them on, this ratio measured 5.5x
+(seed 0, 8 replications).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from svsim.experiment.replications import run_replication
 
 
 def test_removing_a_flow_measure_gives_a_paired_interval_ten_times_narrower(kent_variant):
-    base = kent_variant("assessment.officers_fte=12", small=True)
+    base = kent_variant("assessment.officers_fte=12", "placement.max_wait_weeks.special=0",
+                        *(f"placement.step_down_probability.{k}=0" for k in ("phase_transfer", "review", "placement")),
+                        small=True)
     other = base.with_interventions([iv.name for iv in base.interventions if iv.name != "statutory-decisions"])
     assert len(other.interventions) == len(base.interventions) - 1
     b, o = [], []
