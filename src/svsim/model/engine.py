@@ -139,7 +139,7 @@ class Run:
         self._start_state()
         times, ages = self.arrivals
         first = self.arrival_first
-        years = np.asarray(cal.year_of_day)[times.astype(int)]
+        years = np.asarray(self.inp.age_year_of_day)[times.astype(int)]  # the year the drawn age belongs to
         self.people.fill(first, (ages - years).tolist(), times.tolist())
         # at the start of a day, in this order: the monthly observer (it sees the state before anything else
         # happens then), 1 September, changes of capacity
@@ -171,7 +171,7 @@ class Run:
     def _observe(self, month: int) -> None:
         """Start-of-month levels (the state before anything else happens that day)."""
         pipeline, people = self.pipeline, self.people
-        self.rec.levels(month, pipeline.open_requests, len(pipeline.assess_queue), pipeline.in_assessment,
+        self.rec.levels(month, pipeline.open_requests, len(pipeline.assess_queue), pipeline.open_assessments,
                         people.reviews_overdue, people.n_waiting, people.n_active)
         self.placement.observe_places(month)
 

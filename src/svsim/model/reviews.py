@@ -126,7 +126,8 @@ class Reviews(Part):
             if new:
                 due_q.extend(new)
                 people.join_review_backlog(new)
-                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
+                # reviews overdue at the census date (due < 0) are all on day 0's list: not counted as falling due
+                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new]) if d == 0 else len(new)
             buckets[d] = []
         if inp.review_team_per_day[d] > 0:
             self._backlog_team_day(d)

@@ -104,7 +104,14 @@ SCHEMA = Section(
                     unit="per 10k a year", limits=(0, 2_000), usual=(10, 500),
                 ),
                 "request_age_shares": ByKey(
-                    AGES, prob("share of requests for children of this academic age", 0.0), total="one"
+                    AGES, prob("share of requests for children of this academic age (at the request, or at the "
+                               "expected plan date: see request_age_shares_at)", 0.0), total="one"
+                ),
+                "request_age_shares_at": Param(
+                    CHOICE, "what age request_age_shares give: the academic age at the request ('request'), or the "
+                    "academic age the child will have on its expected plan date, request + weeks_to_decide + "
+                    "weeks_to_assess ('plan'; then published ages at the start of plans can be used as they are)",
+                    "request", dated=False, choices=("request", "plan"),
                 ),
                 "seasonality": ByKey(
                     MONTHS,
@@ -145,6 +152,21 @@ SCHEMA = Section(
                 "weeks_to_assess_cv": Param(WEIGHT, "coefficient of variation of that time (0 = fixed)", 0.5, **_CV),
                 "not_issue_probability": ByKey(
                     AGE_BANDS, prob("probability an assessment ends without a plan"), complete=True
+                ),
+                "weeks_with_officer_max": Param(
+                    DURATION, "longest an assessment holds an officer's place: beyond it the assessment stays open "
+                    "waiting for advice or decisions without one (0 = the whole assessment)", 0.0, unit="weeks",
+                    **_WEEKS,
+                ),
+                "surge_officers_fte": count(
+                    "case officers (FTE) added by backlog teams or agency staff, filled whatever the vacancy rate "
+                    "(capacity = (filled posts + this) x assessments_per_officer)", 0.0,
+                    limits=(0, 10_000), usual=(0, 500),
+                ),
+                "capacity_elasticity": Param(
+                    WEIGHT, "extra share of assessment capacity per 10 weeks of queued work (the queue over the "
+                    "officers' rate): overtime and prioritisation as the queue grows; 0 = a fixed ceiling",
+                    0.0, limits=(0, 10), usual=(0, 0.5),
                 ),
             },
             "needs assessments, first come first served by limited officers",
