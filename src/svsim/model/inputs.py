@@ -66,6 +66,12 @@ class Inputs:
     mix: list[tuple[tuple[tuple[float, ...], tuple[int, ...]], ...]]  # by day, by band: (cumulative, settings)
     place_capacity: list[tuple[float, ...]]  # by day, by setting (inf when not capped)
     fallback: list[tuple[int, ...]]  # by day, by setting: setting index, WAIT or NO_FALLBACK
+    # capacity-responsive places (placement.py): days a child waits for a full setting, step-down chances
+    max_wait_days: list[tuple[float, ...]]  # by day, by setting (0 = straight to the fallback)
+    step_down_transfer: list[float]  # by day
+    step_down_review: list[float]  # by day
+    step_down_placement: list[float]  # by day
+    start_wants_share: tuple[float, ...]  # by setting: census plans in its fallback that want it
     # annual reviews
     review_interval_days: list[tuple[float, ...]]  # by day, by band
     review_capacity_per_day: list[float]  # by day (inf = unlimited)
@@ -211,6 +217,11 @@ def compile_inputs(sc: Scenario) -> Inputs:
 
     place_capacity = daily(cal, list(cap_series.values()), caps)
     fallback = daily(cal, list(fb_series.values()), fallbacks)
+    wait_series = {s: S(f"placement.max_wait_weeks.{s}") for s in CAPPED_SETTINGS}
+    max_wait_days = daily(cal, list(wait_series.values()), lambda d: tuple(
+        float(wait_series[s].at(d)) * DAYS_PER_WEEK if s in wait_series else 0.0 for s in SETTINGS))
+    start_wants_share = tuple(float(S(f"placement.start_wants_share.{s}").first) if s in CAPPED_SETTINGS else 0.0
+                              for s in SETTINGS)
 
     # reviews
     rpm = S("annual_review.reviews_per_month")
@@ -288,6 +299,11 @@ def compile_inputs(sc: Scenario) -> Inputs:
         mix=mix,
         place_capacity=place_capacity,
         fallback=fallback,
+        max_wait_days=max_wait_days,
+        step_down_transfer=one("placement.step_down_probability.phase_transfer"),
+        step_down_review=one("placement.step_down_probability.review"),
+        step_down_placement=one("placement.step_down_probability.placement"),
+        start_wants_share=start_wants_share,
         review_interval_days=by_band("annual_review.interval_months", lambda v: float(v) * DAYS_PER_MONTH),
         review_capacity_per_day=review_capacity_per_day,
         review_cease=by_band("annual_review.cease_probability"),

@@ -105,13 +105,7 @@ class Transitions(Part):
         people.fill(pid, [people.cohort[like]], [-math.inf])
         b = people.band[like]
         target = people.wait_for[like] if people.wait_for[like] >= 0 else people.setting[like]
-        if people.count[target] < inp.place_capacity[d][target]:
-            s, wait = target, -1
-        else:
-            s, wait = placement.place(target, d, m, -1)
-        people.open_plan(pid, s, b, d + 1)
-        if wait >= 0:
-            placement.wait(pid, wait)
+        s = placement.place_new_plan(pid, target, b, t, d, m)  # a free place, else a wait or the fallback
         rec.f_moved_in[m] += 1
         rec.event(t, "moved_in", pid, SETTINGS[s])
         self.reviews.schedule(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])

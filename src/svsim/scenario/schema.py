@@ -187,6 +187,32 @@ SCHEMA = Section(
                     Param(CHOICE, "where a child goes when the setting is full ('wait' = waits for a place)",
                           "independent", choices=(*SETTINGS, "wait")),
                 ),
+                # capacity-responsive places (issue 10, item 4; docs/dynamics.md): waiting, then step-down
+                "max_wait_weeks": ByKey(
+                    CAPPED_SETTINGS,
+                    Param(DURATION, "weeks a child whose plan names this setting waits for a place when it is full "
+                          "before going to the fallback (0 = straight to the fallback; ignored when the fallback "
+                          "is 'wait')", 0.0, unit="weeks", **_WEEKS),
+                    "waiting for a place in a full setting",
+                ),
+                "step_down_probability": Section(
+                    {
+                        "phase_transfer": prob("probability that a child placed in a fallback because its setting "
+                                               "was full moves to a free place there at its phase transfer", 0.0),
+                        "review": prob("the same at each annual review", 0.0),
+                        "placement": prob("probability that a new plan or a move at a review placed in a capped "
+                                          "setting's fallback (independent) takes a free place in the setting "
+                                          "instead", 0.0),
+                    },
+                    "moves from a fallback (independent) into a freed place in the setting the plan names",
+                    optional=True,
+                ),
+                "start_wants_share": ByKey(
+                    CAPPED_SETTINGS,
+                    prob("share of the census date's plans in this setting's fallback placed there because it was "
+                         "full (they may step down when places free)", 0.0, dated=False),
+                    "children already in a fallback at the census date who want the capped setting",
+                ),
             },
             "placement of new plans and of moves, under capacity",
         ),
