@@ -74,7 +74,7 @@ def test_killed_workers_replications_run_again_with_the_same_results(small, undi
 
 def test_a_replication_that_kills_its_worker_twice_is_named(small, monkeypatch):
     """The pool's WorkerDied (the generic item) becomes a message naming the replication, its scenario and seed."""
-    def dies(self, items, progress=None):
+    def dies(self, items, progress=None, deliver=None):
         raise WorkerDied("died twice", item=items[1], how="killed by SIGKILL")
 
     monkeypatch.setattr("svsim.experiment.executors.TaskPool.map", dies)

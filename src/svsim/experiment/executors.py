@@ -58,6 +58,9 @@ Progress = Callable[[int, int], None]
 """progress(done, total), called in this process as tasks finish."""
 TaskFn = Callable[[Any, Any], Any]
 """fn(payload, item) -> result: a module-level function (it is sent to workers by reference)."""
+Deliver = Callable[[int, Any], None]
+"""deliver(index, result), called in this process as each task finishes (in completion order), instead of keeping
+the results: the caller streams them somewhere (experiment.replications.ReplicationStore) and memory stays flat."""
 Retry = Callable[[Any, str], None]
 """on_retry(item, how the worker died), called in this process when a task is run again after its worker died."""
 
@@ -133,30 +136,37 @@ class TaskPool:
             return len(self._backend.client.scheduler_info().get("workers", {}))
         return self.workers
 
-    def map(self, items: Sequence[Any], progress: Progress | None = None) -> list[Any]:
-        """fn(payload, item) for every item, in item order (a task's exception is re-raised here)."""
+    def map(self, items: Sequence[Any], progress: Progress | None = None,
+            deliver: Deliver | None = None) -> list[Any]:
+        """fn(payload, item) for every item, in item order (a task's exception is re-raised here).
+
+        With `deliver`, each result is handed to `deliver(index, result)` as it finishes and not kept (returns [])."""
         items = list(items)
         if not items:
             return []
+        results: list[Any] = []
+        if deliver is None:
+            results = [None] * len(items)
+            deliver = results.__setitem__
         if self.executor == "local" and (self.workers == 1 or len(items) == 1) and self._backend is None:
-            return self._serial(items, progress)
+            self._serial(items, progress, deliver)
+            return results
         try:
             if self._backend is None:
                 self._backend = (_Dask(self.payload, self.workers, self.scheduler) if self.executor == "dask"
                                  else _Local(self.fn, self.payload, min(self.workers, len(items)), self.preload,
                                              self.on_retry))
-            return self._backend.map(self.fn, items, progress)
+            self._backend.map(self.fn, items, progress, deliver)
+            return results
         except BaseException:
             self.abort()
             raise
 
-    def _serial(self, items: list[Any], progress: Progress | None) -> list[Any]:
-        out = []
+    def _serial(self, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         for done, item in enumerate(items, start=1):
-            out.append(self.fn(self.payload, item))
+            deliver(done - 1, self.fn(self.payload, item))
             if progress is not None:
                 progress(done, len(items))
-        return out
 
 
 def map_tasks(fn: TaskFn, payload: Any, items: Sequence[Any], *, workers: int | None = None,
@@ -292,8 +302,7 @@ class _Local:
     def pids(self) -> list[int]:
         return [p.pid for p in self.procs if p is not None]
 
-    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None) -> list[Any]:
-        results: list[Any] = [None] * len(items)
+    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         todo = iter(enumerate(items))
         busy: dict[int, int] = {}  # worker -> index of its item
         deaths: dict[int, int] = {}  # item index -> workers that died running it
@@ -342,14 +351,14 @@ class _Local:
                     index = busy.pop(w)
                     if not ok:
                         raise value
-                    results[index] = value
+                    deliver(index, value)
+                    del value
                     done += 1
                     if progress is not None:
                         progress(done, len(items))
                     feed(w)
                 elif proc.sentinel in ready:
                     lost(w)
-        return results
 
     def close(self) -> None:
         for conn in self.conns:
@@ -449,16 +458,16 @@ class _Dask:
         self.run_id = uuid.uuid4().hex[:12]
         self.batch = 0
 
-    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None) -> list[Any]:
+    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         self.batch += 1
         futures = [self.client.submit(fn, self.shared, item, key=f"svsim-{self.run_id}-{self.batch}-{i}", pure=False)
                    for i, item in enumerate(items)]
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Any] = [None] * len(items)
         try:
             for done, fut in enumerate(self.distributed.as_completed(futures), start=1):
                 try:
-                    results[index[fut.key]] = fut.result()
+                    deliver(index[fut.key], fut.result())
+                    fut.release()  # the cluster need not keep a result the caller has
                 except self.distributed.KilledWorker as exc:  # its workers died: dask already retried it
                     item = items[index[fut.key]]
                     raise WorkerDied(f"dask workers died running task {item!r} ({exc})", item=item,
@@ -469,7 +478,6 @@ class _Dask:
             with contextlib.suppress(BaseException):
                 self.client.cancel(futures)
             raise
-        return results
 
     def close(self) -> None:
         close_dask(self.client, self.cluster)
@@ -550,14 +558,16 @@ class TaskRunner:
     def cluster_workers(self) -> int:
         return self.pool.cluster_workers()
 
-    def run(self, tasks: Sequence[Task], progress: Progress | None = None) -> list[ReplicationResult]:
-        """Run `tasks` and return their results in task order."""
+    def run(self, tasks: Sequence[Task], progress: Progress | None = None,
+            deliver: Deliver | None = None) -> list[ReplicationResult]:
+        """Run `tasks` and return their results in task order (or, with `deliver`, hand each to
+        `deliver(position in tasks, result)` as it finishes and return [])."""
         tasks = list(tasks)
         unknown = sorted({t.key for t in tasks} - set(self.scenarios))
         if unknown:
             raise KeyError(f"tasks name unknown scenario(s): {', '.join(map(str, unknown))}")
         try:
-            return self.pool.map([(t.key, t.replication) for t in tasks], progress)
+            return self.pool.map([(t.key, t.replication) for t in tasks], progress, deliver)
         except WorkerDied as exc:
             if not (isinstance(exc.item, tuple) and len(exc.item) == 2):
                 raise
