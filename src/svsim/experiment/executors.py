@@ -209,6 +209,20 @@ def process_context(preload: list[str]) -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _start_forkserver(ctx: Any) -> None:
+    """Start the forkserver (if it is the start method and not running yet) with SIGINT ignored, which it hands on
+    to every worker it forks; ignored only while it is spawned (milliseconds), not while it imports PRELOAD (seconds,
+    during which a Ctrl-C is held by svsim's handler instead of lost)."""
+    if ctx.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    from ..signals import children_ignore_terminal_signals
+
+    with children_ignore_terminal_signals(ignore_ctrl_c=True):
+        forkserver.ensure_running()
+
+
 class WorkerDied(RuntimeError):
     """A worker process ended without sending its task's result (killed, or out of memory), twice for the same
     task: the first time the task is run again, with the same item (so the same seed and the same result)."""
@@ -274,6 +288,7 @@ class _Local:
         self.procs: list[Any] = []
         self.conns: list[Any] = []
         try:
+            _start_forkserver(self.ctx)
             for _ in range(n):
                 self.procs.append(None)
                 self.conns.append(None)
@@ -286,9 +301,10 @@ class _Local:
         """Start worker `w` (a new one, or the replacement of one that died)."""
         from ..signals import children_ignore_terminal_signals
 
-        # The forkserver, resource tracker and workers start with the terminal's signals blocked: a Ctrl-C or
-        # hang-up reaching the whole process group stops svsim, which stops them, quietly (reliability).
-        with children_ignore_terminal_signals(ignore_ctrl_c=True):  # the forkserver imports with SIGINT on
+        # Workers start with the terminal's signals blocked (and, from the forkserver, SIGINT ignored): a Ctrl-C or
+        # hang-up reaching the whole process group stops svsim, which stops them, quietly; one that arrives while
+        # they start is held and acted on once they have (reliability).
+        with children_ignore_terminal_signals():
             parent, child = self.ctx.Pipe(duplex=True)
             proc = self.ctx.Process(target=_worker_main, args=(self.fn, self.payload, child), daemon=True,
                                     name="svsim-worker")
@@ -411,11 +427,13 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
         return distributed, distributed.Client(scheduler), None
     from ..signals import children_ignore_terminal_signals
 
-    # dask's spawned workers unblock SIGINT, so they inherit it ignored instead; a Ctrl-C while the cluster starts
-    # is then lost (README). Workers log only critical errors: a stop is not an error (reliability).
+    # dask spawns its nannies from its own threads, which do not block the terminal's signals: they are blocked
+    # around each spawn instead (_spawn_blocking), so the nannies and their workers never see them, and a Ctrl-C
+    # while the cluster starts is held by svsim's handler, not lost. Workers log only critical errors: a stop is
+    # not an error (reliability).
     cluster = None
     try:
-        with children_ignore_terminal_signals(ignore_ctrl_c=True):
+        with children_ignore_terminal_signals(), _spawn_blocking_terminal_signals():
             # allowed_failures: a task whose worker dies is run again once, like the local pool (dask's default is 3)
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                dashboard_address=None, silence_logs=logging.CRITICAL,
@@ -429,6 +447,29 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
     except BaseException:
         close_dask(None, cluster)
         raise
+
+
+@contextlib.contextmanager
+def _spawn_blocking_terminal_signals() -> Iterator[None]:
+    """While inside, every process multiprocessing spawns (from any thread) starts with SIGINT and SIGHUP blocked,
+    which it and its own children keep: they are stopped by svsim, not by the terminal."""
+    from multiprocessing import util
+
+    spawn = util.spawnv_passfds
+    terminal = {s for s in (signal.SIGINT, getattr(signal, "SIGHUP", None)) if s is not None}
+
+    def blocked_spawn(path: Any, args: Any, passfds: Any) -> int:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, terminal)  # this thread only
+        try:
+            return spawn(path, args, passfds)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    util.spawnv_passfds = blocked_spawn
+    try:
+        yield
+    finally:
+        util.spawnv_passfds = spawn
 
 
 def close_dask(client: Any, cluster: Any) -> None:
