@@ -39,9 +39,8 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import BASE_SCENARIO, SMALL_KENT
-
     import svsim
+    from conftest import BASE_SCENARIO, SMALL_KENT
     from svsim.outputs.run import execute_run
     from svsim.scenario import load_scenario
 
