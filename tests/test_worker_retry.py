@@ -1,6 +1,7 @@
 """A worker process killed mid-run (SIGKILL, as the out-of-memory killer does): its replication runs again with the
 same seed on a new worker, so the run's numbers are those of an undisturbed run; a second death stops the run
-naming the replication. Real engine (Kent at a tenth), real SIGKILLs sent to real worker processes."""
+naming the replication. Real engine (Kent at a tenth), real SIGKILLs sent to real worker processes. (The pool-level
+cases, a worker dying twice and the on_retry call, are in test_experiment_executors.py with toy tasks.)"""
 
 from __future__ import annotations
 
@@ -50,10 +51,11 @@ def runner_pids(runner: TaskRunner) -> list[int]:
 
 
 SLOW = pytest.mark.skipif(not os.environ.get("SVSIM_SLOW_TESTS"),
-                          reason="a dask cluster takes ~11 s to start and kill: SVSIM_SLOW_TESTS=1 runs it")
+                          reason="the suite's budget: the run-folder test below does the same for `svsim run` "
+                                 "(dask: ~11 s more); SVSIM_SLOW_TESTS=1 runs it")
 
 
-@pytest.mark.parametrize("executor", ["local", pytest.param("dask", marks=SLOW)])
+@pytest.mark.parametrize("executor", [pytest.param("local", marks=SLOW), pytest.param("dask", marks=SLOW)])
 def test_killed_workers_replications_run_again_with_the_same_results(small, undisturbed, executor):
     if executor == "dask":
         pytest.importorskip("distributed")
@@ -81,3 +83,47 @@ def test_a_replication_that_kills_its_worker_twice_is_named(small, monkeypatch):
     with TaskRunner({"base": small}, 3, workers=2) as runner, pytest.raises(WorkerDied) as died:
         runner.run([Task("base", 4), Task("base", 5)])
     assert "replication 5 of 'base' (seed 3) ended its worker process twice (killed by SIGKILL" in str(died.value)
+
+
+def test_a_run_folder_records_the_retry_and_holds_the_undisturbed_numbers(tmp_path, small, undisturbed):
+    """`svsim run`'s path (execute_run): a worker SIGKILLed mid-run; deficit.csv and census.csv are those of the
+    undisturbed results and the manifest lists the replication run again."""
+    import json
+    from pathlib import Path
+
+    from svsim.outputs.run import FLOAT_FORMAT, build_tables, execute_run
+    from svsim.outputs.tables import rounded
+
+    me = os.getpid()
+
+    def workers() -> list[int]:  # the forkserver's children (the resource tracker and forkserver are ours)
+        ours = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == me}
+        return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) in ours]
+
+    killed: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if done == 2 and not killed:
+            killed.extend(workers())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    told: list[str] = []
+    outcome = execute_run(small, replications=6, seed=3, out=tmp_path, workers=2, progress=progress,
+                          charts=False, command=[], notify=told.append)
+    assert killed and told
+    manifest = json.loads((outcome.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["retried_replications"] and all(r["worker"] == "killed by SIGKILL"
+                                                    for r in manifest["retried_replications"])
+    expected = build_tables(small, undisturbed)
+    for stem in ("deficit", "census", "monthly", "replications"):  # replications.csv: every replication's numbers
+        table = expected[stem] if stem == "replications" else rounded(expected[stem])
+        want = table.to_csv(index=False, float_format=FLOAT_FORMAT)
+        assert (outcome.folder / f"{stem}.csv").read_text(encoding="utf-8") == want, stem
+
+
+def _parent(proc_dir) -> int:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
