@@ -10,6 +10,12 @@ the resident size before the run, when 10% and 100% of the replications are done
 means the parent keeps nothing per finished replication), the peak while the tables are built and written, and the
 peak overall (VmHWM). The workers are other processes and are not counted. Linux only; nothing is asserted.
 Run it on two checkouts (PYTHONPATH=<checkout>/src) to compare them.
+
+Figures (2-core machine under a load average of 7-15, Kent at a tenth, 2,000 replications, 2 workers):
+| | results held in memory (6df4a12) | streamed to disk (issue 14) |
+|---|---|---|
+| parent resident at 10% / 100% of the replications | 93 / 216 MiB (71.6 kB a replication) | 81 / 83 MiB (1.1 kB) |
+| peak while the tables are built | 334 MiB | 211 MiB |
 """
 
 from __future__ import annotations
