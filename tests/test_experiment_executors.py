@@ -34,6 +34,15 @@ def die_on_two(payload: int, item: int) -> int:
     return item
 
 
+def killed_once_on_two(folder: str, item: int) -> tuple[int, int]:
+    """Item 2 SIGKILLs its own worker the first time it runs (a marker file remembers), as the OOM killer would."""
+    marker = Path(folder) / "killed"
+    if item == 2 and not marker.exists():
+        marker.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item, item * item
+
+
 def test_results_come_back_in_item_order_whatever_the_workers():
     items = [5, 3, 9, 0, 1, 8, 2]
     serial = map_tasks(square_plus, 10, items, workers=1)
@@ -53,11 +62,22 @@ def test_a_pool_keeps_its_workers_across_batches_and_lets_them_go():
     assert not any(alive(p) for p in pids)
 
 
-def test_a_task_error_reaches_the_caller_and_a_dead_worker_is_reported():
+def test_a_task_error_reaches_the_caller_and_a_worker_dying_twice_is_reported():
     with pytest.raises(ValueError, match="item 3 is bad"):
         map_tasks(fail_on_three, 0, range(6), workers=2)
-    with pytest.raises(WorkerDied, match="exit code 7"):
+    with pytest.raises(WorkerDied, match=r"task 2 again \(exit code 7\), after it had been retried once") as died:
         map_tasks(die_on_two, 0, range(6), workers=2)
+    assert died.value.item == 2
+
+
+def test_a_killed_worker_s_task_is_run_again_on_a_new_worker(tmp_path):
+    told = []
+    with TaskPool(killed_once_on_two, str(tmp_path), workers=2, on_retry=lambda *a: told.append(a)) as pool:
+        first = pool.worker_pids()
+        assert pool.map(range(6)) == [(i, i * i) for i in range(6)]
+        killed = int((tmp_path / "killed").read_text())
+        assert killed not in pool.worker_pids() and len(pool.worker_pids()) == 2 and first == []
+    assert told == [(2, "killed by SIGKILL")]
 
 
 def test_bad_requests_are_refused():

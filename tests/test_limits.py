@@ -60,3 +60,10 @@ def test_more_workers_than_cores_warns(tmp_path: Path) -> None:
                                            "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "warning: 512 workers on" in result.output
+
+
+def test_ten_thousand_replications_fit_in_a_small_machine_since_results_are_streamed(kent) -> None:  # noqa: ANN001
+    """The parent keeps no replication while they run, only one table's share of them at the end (~30 KiB each,
+    benchmarks/bench_parent_memory.py): 10,000 on 2 workers fit in 1.5 GB (held whole, 150 kB each, they did not)."""
+    e = estimate(kent, 10_000, 2)
+    assert e.memory_bytes < 1e9 and refusal(e, available=1.5e9) is None

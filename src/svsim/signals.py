@@ -137,8 +137,12 @@ def children_ignore_terminal_signals(ignore_ctrl_c: bool = False) -> Iterator[No
     meanwhile is held, not lost, and acted on when the block ends: raising in the middle of starting a process would
     leave one that no pool knows of.
 
-    `ignore_ctrl_c`: for children that unblock SIGINT when they start (dask's nannies and workers, spawned), SIGINT
-    is ignored instead, which they inherit; a Ctrl-C during the start (a few seconds) is then lost, not held.
+    `ignore_ctrl_c`: for children that unblock SIGINT when they start (dask's nannies and workers, spawned; the
+    forkserver hands its workers the SIGINT action it started with), SIGINT is also ignored, which they inherit.
+    A Ctrl-C meanwhile is still held, not lost: Linux keeps a blocked signal pending even when it is ignored, as long
+    as every thread blocks it. multiprocessing's resource tracker is the exception: starting, it unblocks SIGINT in
+    this thread, and a Ctrl-C then ignored would be lost (a Ctrl-C during a pool's start was ignored until this was
+    seen). So it is started first, while SIGINT still has svsim's handler, and the signals are blocked again.
     """
     import threading
 
@@ -147,19 +151,32 @@ def children_ignore_terminal_signals(ignore_ctrl_c: bool = False) -> Iterator[No
         yield
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, terminal)
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore_ctrl_c else None
     _State.holding += 1
+    handler = None
     try:
+        if ignore_ctrl_c:
+            _start_resource_tracker()
+            signal.pthread_sigmask(signal.SIG_BLOCK, terminal)
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         yield
     finally:
-        if ignore_ctrl_c:
-            signal.signal(signal.SIGINT, handler)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)  # before unblocking: a pending Ctrl-C reaches svsim's handler
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         _State.holding -= 1
         if not _State.holding and _State.held:
             held, _State.held = _State.held, []
             for signum in held:
                 _handler(signum, None)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker now if it is not running (it blocks and then unblocks SIGINT and
+    SIGTERM in this thread around its start; its own process ignores both)."""
+    with contextlib.suppress(Exception):  # a platform without it: nothing to start
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
 
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "EXIT_OUTPUT", "Stopped", "children_ignore_terminal_signals",

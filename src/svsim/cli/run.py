@@ -94,12 +94,16 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
         say(f"  {p.replications} replications: widest 95% interval half-width of the median "
             f"{p.worst:.2f} £m (target {p.target:g})")
 
+    def retried(line: str) -> None:  # a worker died: said even with --quiet (the run goes on)
+        bar.finish()
+        click.echo(f"svsim: {line}", err=True)
+
     try:
         outcome = execute_run(scenario, replications=replications, seed=seed, out=out, command=sys.argv,
                               overrides=overrides, progress=bar.update, workers=workers, executor=executor,
                               scheduler=scheduler, quantiles=quantiles, precision=precision,
                               max_replications=max_replications, on_batch=on_batch,
-                              default_replications=not chosen and precision is None)
+                              default_replications=not chosen and precision is None, notify=retried)
     except ScenarioError as exc:
         bar.finish()
         click.echo(str(exc), err=True)

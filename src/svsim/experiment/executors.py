@@ -50,11 +50,19 @@ PRELOAD = ["svsim.experiment.executors", "svsim.experiment.replications", "svsim
 """Modules every local worker imports once (in the forkserver), so a new worker starts in milliseconds."""
 JOIN_TIMEOUT_S = 3.0
 """How long terminated workers get to exit before they are killed."""
+RETRIES = 1
+"""How many times a task whose worker process died (killed, out of memory) is run again before the run fails.
+A task is determined by its payload and item, so the retry gives the result the first attempt would have."""
 
 Progress = Callable[[int, int], None]
 """progress(done, total), called in this process as tasks finish."""
 TaskFn = Callable[[Any, Any], Any]
 """fn(payload, item) -> result: a module-level function (it is sent to workers by reference)."""
+Deliver = Callable[[int, Any], None]
+"""deliver(index, result), called in this process as each task finishes (in completion order), instead of keeping
+the results: the caller streams them somewhere (experiment.replications.ReplicationStore) and memory stays flat."""
+Retry = Callable[[Any, str], None]
+"""on_retry(item, how the worker died), called in this process when a task is run again after its worker died."""
 
 
 def default_workers() -> int:
@@ -83,9 +91,10 @@ class TaskPool:
     """
 
     def __init__(self, fn: TaskFn, payload: Any, *, workers: int | None = None, executor: str = "local",
-                 scheduler: str | None = None, preload: Sequence[str] = ()) -> None:
+                 scheduler: str | None = None, preload: Sequence[str] = (), on_retry: Retry | None = None) -> None:
         _check(executor, workers, scheduler)
         self.fn = fn
+        self.on_retry = on_retry
         self.payload = payload
         self.executor = executor
         self.scheduler = scheduler
@@ -127,42 +136,52 @@ class TaskPool:
             return len(self._backend.client.scheduler_info().get("workers", {}))
         return self.workers
 
-    def map(self, items: Sequence[Any], progress: Progress | None = None) -> list[Any]:
-        """fn(payload, item) for every item, in item order (a task's exception is re-raised here)."""
+    def map(self, items: Sequence[Any], progress: Progress | None = None,
+            deliver: Deliver | None = None) -> list[Any]:
+        """fn(payload, item) for every item, in item order (a task's exception is re-raised here).
+
+        With `deliver`, each result is handed to `deliver(index, result)` as it finishes and not kept (returns [])."""
         items = list(items)
         if not items:
             return []
+        results: list[Any] = []
+        if deliver is None:
+            results = [None] * len(items)
+            deliver = results.__setitem__
         if self.executor == "local" and (self.workers == 1 or len(items) == 1) and self._backend is None:
-            return self._serial(items, progress)
+            self._serial(items, progress, deliver)
+            return results
         try:
             if self._backend is None:
                 self._backend = (_Dask(self.payload, self.workers, self.scheduler) if self.executor == "dask"
-                                 else _Local(self.fn, self.payload, min(self.workers, len(items)), self.preload))
-            return self._backend.map(self.fn, items, progress)
+                                 else _Local(self.fn, self.payload, min(self.workers, len(items)), self.preload,
+                                             self.on_retry))
+            self._backend.map(self.fn, items, progress, deliver)
+            return results
         except BaseException:
             self.abort()
             raise
 
-    def _serial(self, items: list[Any], progress: Progress | None) -> list[Any]:
-        out = []
+    def _serial(self, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         for done, item in enumerate(items, start=1):
-            out.append(self.fn(self.payload, item))
+            deliver(done - 1, self.fn(self.payload, item))
             if progress is not None:
                 progress(done, len(items))
-        return out
 
 
 def map_tasks(fn: TaskFn, payload: Any, items: Sequence[Any], *, workers: int | None = None,
               executor: str = "local", scheduler: str | None = None, progress: Progress | None = None,
-              preload: Sequence[str] = ()) -> list[Any]:
+              preload: Sequence[str] = (), on_retry: Retry | None = None) -> list[Any]:
     """[fn(payload, item) for item in items], run on `workers` processes (or dask), identical whatever they are.
 
     `fn` must be a module-level function, `payload` and items picklable. `workers` defaults to every core
     (ignored for dask with a `scheduler`: the cluster decides); `workers=1` runs here. `progress(done, total)` is
     called in this process as tasks finish. Local workers are started with forkserver, so a script calling this
-    needs the usual `if __name__ == "__main__":` guard.
+    needs the usual `if __name__ == "__main__":` guard. A task whose worker process dies is run once more on a new
+    worker (`on_retry(item, how)` is told); a second death raises `WorkerDied` naming the item.
     """
-    with TaskPool(fn, payload, workers=workers, executor=executor, scheduler=scheduler, preload=preload) as pool:
+    with TaskPool(fn, payload, workers=workers, executor=executor, scheduler=scheduler, preload=preload,
+                  on_retry=on_retry) as pool:
         return pool.map(items, progress)
 
 
@@ -190,8 +209,38 @@ def process_context(preload: list[str]) -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _start_forkserver(ctx: Any) -> None:
+    """Start the forkserver (if it is the start method and not running yet) with SIGINT ignored, which it hands on
+    to every worker it forks; ignored only while it is spawned (milliseconds), not while it imports PRELOAD (seconds,
+    during which a Ctrl-C is held by svsim's handler instead of lost)."""
+    if ctx.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    from ..signals import children_ignore_terminal_signals
+
+    with children_ignore_terminal_signals(ignore_ctrl_c=True):
+        forkserver.ensure_running()
+
+
 class WorkerDied(RuntimeError):
-    """A worker process ended without sending its task's result (killed, or out of memory)."""
+    """A worker process ended without sending its task's result (killed, or out of memory), twice for the same
+    task: the first time the task is run again, with the same item (so the same seed and the same result)."""
+
+    def __init__(self, message: str, item: Any = None, how: str = "") -> None:
+        super().__init__(message)
+        self.item = item
+        self.how = how
+
+
+def _how_it_died(exitcode: int | None) -> str:
+    """'killed by SIGKILL' / 'exit code 7' for messages."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -233,41 +282,74 @@ def _worker_main(fn: TaskFn, payload: Any, conn: Any) -> None:
 
 
 class _Local:
-    def __init__(self, fn: TaskFn, payload: Any, n: int, preload: list[str]) -> None:
-        ctx = process_context(preload)
+    def __init__(self, fn: TaskFn, payload: Any, n: int, preload: list[str], on_retry: Retry | None = None) -> None:
+        self.ctx = process_context(preload)
+        self.fn, self.payload, self.on_retry = fn, payload, on_retry
         self.procs: list[Any] = []
         self.conns: list[Any] = []
-        from ..signals import children_ignore_terminal_signals
-
         try:
-            # The forkserver, resource tracker and workers start with the terminal's signals blocked: a Ctrl-C or
-            # hang-up reaching the whole process group stops svsim, which stops them, quietly (reliability).
-            with children_ignore_terminal_signals(ignore_ctrl_c=True):  # the forkserver imports with SIGINT on
-                for _ in range(n):
-                    parent, child = ctx.Pipe(duplex=True)
-                    proc = ctx.Process(target=_worker_main, args=(fn, payload, child), daemon=True,
-                                       name="svsim-worker")
-                    proc.start()
-                    child.close()
-                    self.procs.append(proc)
-                    self.conns.append(parent)
+            _start_forkserver(self.ctx)
+            for _ in range(n):
+                self.procs.append(None)
+                self.conns.append(None)
+                self._start(len(self.procs) - 1)
         except BaseException:
             self.abort()
             raise
 
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
+    def _start(self, w: int) -> None:
+        """Start worker `w` (a new one, or the replacement of one that died)."""
+        from ..signals import children_ignore_terminal_signals
 
-    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None) -> list[Any]:
-        results: list[Any] = [None] * len(items)
+        # Workers start with the terminal's signals blocked (and, from the forkserver, SIGINT ignored): a Ctrl-C or
+        # hang-up reaching the whole process group stops svsim, which stops them, quietly; one that arrives while
+        # they start is held and acted on once they have (reliability).
+        with children_ignore_terminal_signals():
+            parent, child = self.ctx.Pipe(duplex=True)
+            proc = self.ctx.Process(target=_worker_main, args=(self.fn, self.payload, child), daemon=True,
+                                    name="svsim-worker")
+            self.conns[w] = parent  # known before it starts, so abort() closes it whatever happens
+            try:
+                proc.start()
+            finally:
+                child.close()
+            self.procs[w] = proc
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p is not None]
+
+    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         todo = iter(enumerate(items))
         busy: dict[int, int] = {}  # worker -> index of its item
+        deaths: dict[int, int] = {}  # item index -> workers that died running it
 
         def feed(w: int) -> None:
             nxt = next(todo, None)
             if nxt is not None:
-                self.conns[w].send(nxt)
                 busy[w] = nxt[0]
+                with contextlib.suppress(OSError):  # a worker that died idle: its sentinel tells, below
+                    self.conns[w].send(nxt)
+
+        def lost(w: int) -> None:
+            """Worker `w` died during its task: start a new one on the same item, or give up the second time."""
+            proc, index = self.procs[w], busy.pop(w)
+            proc.join(1.0)
+            how = _how_it_died(proc.exitcode)
+            deaths[index] = deaths.get(index, 0) + 1
+            if deaths[index] > RETRIES:
+                raise WorkerDied(f"a worker process died running task {items[index]!r} again ({how}), after it "
+                                 f"had been retried once", item=items[index], how=how)
+            with contextlib.suppress(Exception):
+                self.conns[w].close()
+            with contextlib.suppress(Exception):
+                proc.close()
+            self.procs[w] = None
+            self._start(w)
+            if self.on_retry is not None:
+                self.on_retry(items[index], how)
+            busy[w] = index
+            with contextlib.suppress(OSError):
+                self.conns[w].send((index, items[index]))
 
         for w in range(len(self.procs)):
             feed(w)
@@ -279,34 +361,34 @@ class _Local:
                 if conn in ready or conn.poll():
                     try:
                         ok, value = conn.recv()
-                    except (EOFError, OSError) as exc:
-                        proc.join(1.0)
-                        raise WorkerDied(f"worker process {proc.pid} died (exit code {proc.exitcode})") from exc
+                    except (EOFError, OSError):
+                        lost(w)
+                        continue
                     index = busy.pop(w)
                     if not ok:
                         raise value
-                    results[index] = value
+                    deliver(index, value)
+                    del value
                     done += 1
                     if progress is not None:
                         progress(done, len(items))
                     feed(w)
                 elif proc.sentinel in ready:
-                    proc.join(1.0)
-                    raise WorkerDied(f"worker process {proc.pid} died (exit code {proc.exitcode}) during a task")
-        return results
+                    lost(w)
 
     def close(self) -> None:
         for conn in self.conns:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(Exception):
                 conn.send(None)
         deadline = time.monotonic() + JOIN_TIMEOUT_S
         for proc in self.procs:
-            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc is not None:
+                proc.join(max(0.0, deadline - time.monotonic()))
         self.abort()  # whoever did not leave in time
 
     def abort(self) -> None:
-        procs, self.procs = self.procs, []
-        conns, self.conns = self.conns, []
+        procs, self.procs = [p for p in self.procs if p is not None], []
+        conns, self.conns = [c for c in self.conns if c is not None], []
         for proc in procs:
             if proc.exitcode is None:
                 with contextlib.suppress(Exception):
@@ -345,13 +427,17 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
         return distributed, distributed.Client(scheduler), None
     from ..signals import children_ignore_terminal_signals
 
-    # dask's spawned workers unblock SIGINT, so they inherit it ignored instead; a Ctrl-C while the cluster starts
-    # is then lost (README). Workers log only critical errors: a stop is not an error (reliability).
+    # dask spawns its nannies from its own threads, which do not block the terminal's signals: they are blocked
+    # around each spawn instead (_spawn_blocking), so the nannies and their workers never see them, and a Ctrl-C
+    # while the cluster starts is held by svsim's handler, not lost. Workers log only critical errors: a stop is
+    # not an error (reliability).
     cluster = None
     try:
-        with children_ignore_terminal_signals(ignore_ctrl_c=True):
+        with children_ignore_terminal_signals(), _spawn_blocking_terminal_signals():
+            # allowed_failures: a task whose worker dies is run again once, like the local pool (dask's default is 3)
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.CRITICAL)
+                                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                                               scheduler_kwargs={"allowed_failures": RETRIES})
     except BaseException:  # a signal held while the cluster started arrives here: close what was started
         if cluster is not None:
             close_dask(None, cluster)
@@ -361,6 +447,29 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
     except BaseException:
         close_dask(None, cluster)
         raise
+
+
+@contextlib.contextmanager
+def _spawn_blocking_terminal_signals() -> Iterator[None]:
+    """While inside, every process multiprocessing spawns (from any thread) starts with SIGINT and SIGHUP blocked,
+    which it and its own children keep: they are stopped by svsim, not by the terminal."""
+    from multiprocessing import util
+
+    spawn = util.spawnv_passfds
+    terminal = {s for s in (signal.SIGINT, getattr(signal, "SIGHUP", None)) if s is not None}
+
+    def blocked_spawn(path: Any, args: Any, passfds: Any) -> int:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, terminal)  # this thread only
+        try:
+            return spawn(path, args, passfds)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    util.spawnv_passfds = blocked_spawn
+    try:
+        yield
+    finally:
+        util.spawnv_passfds = spawn
 
 
 def close_dask(client: Any, cluster: Any) -> None:
@@ -390,22 +499,26 @@ class _Dask:
         self.run_id = uuid.uuid4().hex[:12]
         self.batch = 0
 
-    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None) -> list[Any]:
+    def map(self, fn: TaskFn, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         self.batch += 1
         futures = [self.client.submit(fn, self.shared, item, key=f"svsim-{self.run_id}-{self.batch}-{i}", pure=False)
                    for i, item in enumerate(items)]
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Any] = [None] * len(items)
         try:
             for done, fut in enumerate(self.distributed.as_completed(futures), start=1):
-                results[index[fut.key]] = fut.result()
+                try:
+                    deliver(index[fut.key], fut.result())
+                    fut.release()  # the cluster need not keep a result the caller has
+                except self.distributed.KilledWorker as exc:  # its workers died: dask already retried it
+                    item = items[index[fut.key]]
+                    raise WorkerDied(f"dask workers died running task {item!r} ({exc})", item=item,
+                                     how="dask: KilledWorker") from None
                 if progress is not None:
                     progress(done, len(items))
         except BaseException:
             with contextlib.suppress(BaseException):
                 self.client.cancel(futures)
             raise
-        return results
 
     def close(self) -> None:
         close_dask(self.client, self.cluster)
@@ -455,9 +568,20 @@ class TaskRunner:
                  executor: str = "local", scheduler: str | None = None) -> None:
         self.scenarios = dict(scenarios)
         self.seed = int(seed)
+        self.retried: list[dict[str, Any]] = []
+        """Replications run again because their worker process died: scenario, replication, how it died."""
         self.pool = TaskPool(_replicate_task, (self.scenarios, self.seed), workers=workers, executor=executor,
-                             scheduler=scheduler)
+                             scheduler=scheduler, on_retry=self._retrying)
         self.executor, self.scheduler, self.workers = executor, scheduler, self.pool.workers
+        self.on_retry: Callable[[str], None] | None = None
+        """Told (one line of text) when a replication is retried."""
+
+    def _retrying(self, item: tuple[str, int], how: str) -> None:
+        key, replication = item
+        self.retried.append({"scenario": key, "replication": replication, "worker": how})
+        if self.on_retry is not None:
+            self.on_retry(f"a worker process died running replication {replication} of '{key}' ({how}); "
+                          "running it again with the same seed")
 
     def __enter__(self) -> TaskRunner:
         return self
@@ -475,13 +599,24 @@ class TaskRunner:
     def cluster_workers(self) -> int:
         return self.pool.cluster_workers()
 
-    def run(self, tasks: Sequence[Task], progress: Progress | None = None) -> list[ReplicationResult]:
-        """Run `tasks` and return their results in task order."""
+    def run(self, tasks: Sequence[Task], progress: Progress | None = None,
+            deliver: Deliver | None = None) -> list[ReplicationResult]:
+        """Run `tasks` and return their results in task order (or, with `deliver`, hand each to
+        `deliver(position in tasks, result)` as it finishes and return [])."""
         tasks = list(tasks)
         unknown = sorted({t.key for t in tasks} - set(self.scenarios))
         if unknown:
             raise KeyError(f"tasks name unknown scenario(s): {', '.join(map(str, unknown))}")
-        return self.pool.map([(t.key, t.replication) for t in tasks], progress)
+        try:
+            return self.pool.map([(t.key, t.replication) for t in tasks], progress, deliver)
+        except WorkerDied as exc:
+            if not (isinstance(exc.item, tuple) and len(exc.item) == 2):
+                raise
+            key, replication = exc.item
+            raise WorkerDied(f"replication {replication} of '{key}' (seed {self.seed}) ended its worker process "
+                             f"twice ({exc.how}; it was retried once with the same seed): the run stops. A "
+                             "replication that kills its worker is usually out of memory: check the scenario's "
+                             "sizes or use fewer workers", item=exc.item, how=exc.how) from None
 
 
 __all__ = [

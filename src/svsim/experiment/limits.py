@@ -5,7 +5,9 @@ MemoryError after filling the machine. The estimate is rough on purpose (a facto
 simulation): the engine's work grows with the person-years it follows (children on plans, plus requests), and its
 memory with the children alive at once and the days it records. The constants were measured on Kent's base scenario
 (about 18,000 plans, 3,500 requests a year, 6.2 simulated years: about 2 s and 60 MB a replication on one core of a
-2020s laptop, 20-150 KB of results a replication kept by the parent); `benchmarks/` has the scripts that time it.
+2020s laptop); `benchmarks/` has the scripts that time it. The parent keeps no replication in memory while they run
+(they are streamed to a file in the run folder, experiment.replications.ReplicationStore): it reads them back one
+table at a time at the end, which is what RESULT_BYTES counts (benchmarks/bench_parent_memory.py).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ BYTES_PER_PERSON = 1_000.0
 """Memory per child the engine may hold at once (plan, request, timers)."""
 BYTES_PER_DAY = 2_000.0
 """Memory per simulated day of recorded history."""
-RESULT_BYTES = 150e3
-"""What the parent keeps per finished replication (the summary tables)."""
+RESULT_BYTES = 40e3
+"""The parent's memory per replication while the tables are built: one table's share of every result, read back from
+the streamed file (at most ~30 KiB, the monthly mechanisms, measured on Kent; the whole result took 65-180 KB and
+was held for the whole run before results were streamed). The file itself takes ~32 kB a replication on disk."""
 MAX_SECONDS = 24 * 3600.0
 """Longest run svsim starts without --allow-large: a day."""
 MEMORY_SHARE = 0.8
@@ -61,7 +65,7 @@ def estimate(scenario: Scenario, replications: int, workers: int, simulations_pe
     workers = max(1, min(workers, replications))
     seconds = per_replication * math.ceil(replications / workers)
     memory = workers * (WORKER_BASE_BYTES + BYTES_PER_PERSON * people + BYTES_PER_DAY * days)
-    memory += replications * RESULT_BYTES + 200e6  # the parent and the results it keeps
+    memory += replications * RESULT_BYTES + 200e6  # the parent, and the tables built from the streamed results
     return Estimate(replications, workers, person_years, per_replication, seconds, memory)
 
 

@@ -10,9 +10,13 @@ determined by (scenario, seed, replication index). This module never imports the
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+from typing import BinaryIO, overload
 
 import numpy as np
 
@@ -188,6 +192,98 @@ def run_replications(
     return results
 
 
+KEPT_IN_EVERY_VIEW = ("replication", "seed", "money", "runtime_s")
+"""Fields a `ReplicationStore.view` always keeps: small, and what every table checks (the years) or counts."""
+
+
+class ReplicationStore(Sequence[ReplicationResult]):
+    """A run's replication results streamed to a file as they finish, read back from it one at a time.
+
+    Why: held as objects, each finished replication takes 65-180 KB in the parent, so 10,000 of them fill gigabytes
+    before the tables are built. Here each is pickled to `path` as it arrives (in whatever order the workers finish)
+    and the parent keeps only where it is; reading is by position (the replication's place in the run), so nothing
+    depends on the finishing order or the number of workers. `view(fields)` reads every result back in one pass with
+    only the fields a table needs (the others empty), so building the tables needs one table's share at a time.
+    The file belongs to the run folder's scratch space (outputs/run_folder.py), which a failed or completed run
+    deletes: it is never a result, and only this process writes and reads it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._file: BinaryIO | None = open(self.path, "w+b")  # noqa: SIM115 - open until close()
+        self._where: dict[int, tuple[int, int]] = {}  # position -> (offset, size)
+        self._end = 0
+
+    def put(self, position: int, result: ReplicationResult) -> None:
+        """Append the result of the run's replication number `position` (0, 1, ... in the run's order)."""
+        if position in self._where:
+            raise ValueError(f"replication position {position} is already stored")
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        handle = self._open()
+        handle.seek(self._end)
+        handle.write(data)
+        self._where[position] = (self._end, len(data))
+        self._end += len(data)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    @overload
+    def __getitem__(self, i: int) -> ReplicationResult: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[ReplicationResult]: ...
+
+    def __getitem__(self, i: int | slice) -> ReplicationResult | list[ReplicationResult]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        position = i + len(self) if i < 0 else i
+        if position not in self._where:
+            raise IndexError(f"no replication at position {i} (of {len(self)})")
+        offset, size = self._where[position]
+        handle = self._open()
+        handle.seek(offset)
+        return pickle.loads(handle.read(size))
+
+    def view(self, fields: Sequence[str] = (), start: int = 0, stop: int | None = None) -> list[ReplicationResult]:
+        """The results at positions start .. stop - 1 (all by default) with only `fields` (and KEPT_IN_EVERY_VIEW);
+        the others are empty."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        return [slimmed(self[i], fields) for i in range(start, stop)]
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes written to the file so far."""
+        return self._end
+
+    def close(self) -> None:
+        """Close the file (the run folder deletes it); the store then only knows how many results it had."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            raise ValueError(f"the replication results' file {self.path} is closed (it is removed with the run "
+                             "folder's scratch files when the run ends): read the run folder's CSVs instead")
+        return self._file
+
+
+def slimmed(result: ReplicationResult, fields: Sequence[str] = ()) -> ReplicationResult:
+    """`result` with only `fields` (and KEPT_IN_EVERY_VIEW) kept, the others empty: what a table or the precision
+    rule needs of it, at a fraction of its memory."""
+    empty = {f.name: _EMPTY.get(f.name, f.default_factory)() for f in dataclass_fields(ReplicationResult)  # type: ignore[operator]
+             if f.name not in fields and f.name not in KEPT_IN_EVERY_VIEW}
+    return replace(result, **empty)
+
+
+_EMPTY: dict[str, Callable[[], object]] = {
+    "placement_spend_gbp_m": dict, "other_lines_gbp_m": dict, "plan_years": dict, "census": dict, "kpis": dict,
+    "month_starts": tuple, "monthly_plans": lambda: np.zeros((0, 0, 0), dtype=np.int32),
+}
+"""What an emptied field holds in a view (fields with a default factory use it)."""
+
+
 def check_consistent(results: Sequence[ReplicationResult]) -> None:
     """All results of a run must cover the same years (a guard before tables are built)."""
     if not results:
@@ -201,10 +297,12 @@ __all__ = [
     "MONTHLY_FLOWS",
     "MONTHLY_LEVELS",
     "ReplicationResult",
+    "ReplicationStore",
     "check_consistent",
     "replication_tasks",
     "run_one",
     "run_replication",
     "run_replications",
+    "slimmed",
     "summarise",
 ]

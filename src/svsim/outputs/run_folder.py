@@ -4,7 +4,8 @@ A run is built in a hidden temporary sibling (`.<name>.tmp-<pid>-<random>`) and 
 complete; the final name is claimed with `mkdir` (which fails if it exists), so an earlier run is never overwritten
 and a clash adds `-2`, `-3`, ... On an error or Ctrl-C the partial files are deleted and the folder is kept, renamed
 `<name>.failed`, holding only `manifest.json` with the status and the traceback: the failure is recorded, not lost,
-and nothing half-written looks like a run.
+and nothing half-written looks like a run. Working files that are not results (`scratch()`, e.g. the replications
+streamed to disk) live in the temporary folder too and are deleted before it is completed, or with it.
 
 When even that record cannot be written (a full disk, a folder made read-only mid-run) the temporary folder is
 removed, so nothing is stranded; the exception carries `svsim_record` (the .failed folder, or None) so that the
@@ -32,6 +33,8 @@ from typing import Any
 from .. import __version__
 
 MANIFEST = "manifest.json"
+SCRATCH = ".scratch"
+"""A run's working files (the streamed replication results): inside the temporary folder, never in the result."""
 MAX_NAME_CHARS = 120
 """A run folder's name stays far below the 255 bytes file systems allow (the timestamp and suffixes come on top)."""
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", errno.ENOSPC),
@@ -151,7 +154,16 @@ class RunFolder:
         self._record_failure(exc_type, exc, tb)
         return False
 
+    def scratch(self) -> Path:
+        """A folder for the run's working files (created on first use): deleted before the folder is completed,
+        and with the partial files when the run fails."""
+        folder = self.path / SCRATCH
+        folder.mkdir(exist_ok=True)
+        return folder
+
     def _finish(self) -> None:
+        if (self.path / SCRATCH).exists():
+            shutil.rmtree(self.path / SCRATCH)  # an error here fails the run (nothing half-done looks complete)
         self.manifest["status"] = "ok"
         self.manifest["files"] = sorted(p.name for p in self.path.iterdir() if p.name != MANIFEST) + [MANIFEST]
         self._write_manifest()
@@ -212,5 +224,5 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-__all__ = ["MANIFEST", "OUTPUT_ERRNOS", "OutputError", "RunFolder", "check_parent", "git_commit", "run_name",
+__all__ = ["MANIFEST", "OUTPUT_ERRNOS", "SCRATCH", "OutputError", "RunFolder", "check_parent", "git_commit", "run_name",
            "safe_name"]

@@ -1,0 +1,93 @@
+"""Memory of the parent process of `svsim run` as the number of replications grows (reliability, issue 14).
+
+    python benchmarks/bench_parent_memory.py --replications 2000 --workers 2
+    python benchmarks/bench_parent_memory.py --replications 200 --workers 2 --scale full
+
+Runs `outputs.run.execute_run` (charts off: they read the CSVs, whatever the replications) on Kent's base scenario,
+at a tenth of its size by default (the overrides of tests/conftest.py's SMALL_KENT; `--scale full` for Kent itself),
+into a temporary folder, and samples the parent's resident size (VmRSS, /proc/self/status) every 0.1 s. It prints
+the resident size before the run, when 10% and 100% of the replications are done (the replication phase: flat
+means the parent keeps nothing per finished replication), the peak while the tables are built and written, and the
+peak overall (VmHWM). The workers are other processes and are not counted. Linux only; nothing is asserted.
+Run it on two checkouts (PYTHONPATH=<checkout>/src) to compare them.
+
+Figures (2-core machine under a load average of 7-15, Kent at a tenth, 2,000 replications, 2 workers):
+| | results held in memory (6df4a12) | streamed to disk (issue 14) |
+|---|---|---|
+| parent resident at 10% / 100% of the replications | 93 / 216 MiB (71.6 kB a replication) | 81 / 83 MiB (1.1 kB) |
+| peak while the tables are built | 334 MiB | 211 MiB |
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replications", "-n", type=int, default=2000)
+    parser.add_argument("--workers", "-w", type=int, default=2)
+    parser.add_argument("--scale", choices=("tenth", "full"), default="tenth")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import svsim
+    from conftest import BASE_SCENARIO, SMALL_KENT
+    from svsim.outputs.run import execute_run
+    from svsim.scenario import load_scenario
+
+    scenario = load_scenario(BASE_SCENARIO, overrides=list(SMALL_KENT) if args.scale == "tenth" else [])
+    marks: dict[str, int] = {"start": status_kib("VmRSS")}
+    samples: list[tuple[str, int]] = []
+    phase = ["replications"]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append((phase[0], status_kib("VmRSS")))
+            time.sleep(0.1)
+
+    def progress(done: int, total: int) -> None:
+        if done == max(1, total // 10):
+            marks["10%"] = status_kib("VmRSS")
+        if done == total:
+            marks["100%"] = status_kib("VmRSS")
+            phase[0] = "tables"
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        execute_run(scenario, replications=args.replications, seed=0, out=Path(tmp), workers=args.workers,
+                    progress=progress, charts=False, command=["bench_parent_memory"])
+    took = time.perf_counter() - began
+    stop.set()
+    sampler.join()
+    mib = 1024.0
+    tables_peak = max((kib for p, kib in samples if p == "tables"), default=0)
+    print(f"svsim from {Path(svsim.__file__).parent}")
+    print(f"{args.replications} replications of Kent ({args.scale}) on {args.workers} workers in {took:.0f} s")
+    print(f"parent resident: start {marks['start'] / mib:.0f} MiB, at 10% {marks.get('10%', 0) / mib:.0f} MiB, "
+          f"at 100% {marks.get('100%', 0) / mib:.0f} MiB of replications; tables peak {tables_peak / mib:.0f} MiB; "
+          f"peak overall {status_kib('VmHWM') / mib:.0f} MiB")
+    grown = (marks.get("100%", 0) - marks.get("10%", 0)) / mib
+    per = grown * mib * 1024 / max(1, args.replications - args.replications // 10)
+    print(f"growth over the last 90% of the replications: {grown:.0f} MiB ({per / 1e3:.1f} kB a replication)")
+
+
+if __name__ == "__main__":
+    main()
