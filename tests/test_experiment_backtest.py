@@ -49,6 +49,31 @@ def test_backtest_scenario_uses_only_figures_before_the_cutoff(tmp_path):
     assert any(p.startswith("annual_review.cease_probability") for p, _ in setup.leaks)  # set against 2022: listed
 
 
+def test_backtest_staff_capacities_follow_the_workload_before_the_cutoff(tmp_path):
+    """The base's officers were set against its own year's assessments (2022) and its reviews a month against its
+    own caseload: the back-test keeps those ratios at the cut-off's workload (2020 assessments, January 2021 plans)."""
+    from svsim.scenario import load_scenario
+
+    base = load_scenario(BASE)
+    s = build_backtest_scenario(BASE, DATA, 2021, tmp_path).scenario
+    officers = float(base.series("assessment.officers_fte").first)
+    assert float(s.value("assessment.officers_fte")) == pytest.approx(officers * 2343 / 2710, abs=0.05)
+    reviews = float(base.series("annual_review.reviews_per_month").first)
+    assert float(s.value("annual_review.reviews_per_month")) == pytest.approx(reviews * 15281 / 17733, abs=0.5)
+
+
+def test_calibration_window_takes_its_own_flows_and_no_draws(tmp_path):
+    """Calibrating from January 2020 to January 2021: calendar 2020 is inside the window, so its published flows set
+    demand and decisions, and the forecast-uncertainty draws start after the last census fitted to."""
+    s = build_backtest_scenario(BASE, DATA, 2020, tmp_path, end=dt.date(2021, 3, 31), flows_year=2020,
+                                observed_until=dt.date(2021, 1, 21)).scenario
+    assert float(s.value("decision.refusal_probability.age_5_10")) == pytest.approx(822 / 3255, abs=1e-4)
+    assert s.value("horizon.last_observed") == dt.date(2021, 1, 21)
+    (tmp_path / "x").mkdir()
+    early = build_backtest_scenario(BASE, DATA, 2020, tmp_path / "x", end=dt.date(2021, 3, 31)).scenario
+    assert float(early.value("decision.refusal_probability.age_5_10")) == pytest.approx(827 / 2992, abs=1e-4)
+
+
 def _result(census: dict[int, float], flows: dict[str, dict[int, float]]) -> ReplicationResult:
     arrays = {}
     for year, total in census.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from svsim.experiment.calibrate import holdout
+from svsim.experiment.calibrate import HOLDOUT_SCENARIO, holdout
 
 ROOT = Path(__file__).resolve().parents[1]
 KENT_SPREADSHEET_MISS = 0.015
@@ -20,7 +20,7 @@ KENT_SPREADSHEET_MISS = 0.015
 
 @pytest.fixture(scope="module")
 def kent_holdout(tmp_path_factory):
-    outcome, tables = holdout(ROOT / "scenarios" / "base.yaml", ROOT / "data" / "dfe",
+    outcome, tables = holdout(ROOT / HOLDOUT_SCENARIO, ROOT / "data" / "dfe",
                               tmp_path_factory.mktemp("holdout"), replications=6, workers=1)
     return outcome, tables
 
@@ -44,10 +44,13 @@ def test_placement_mix_beats_carrying_january_2021_forward(kent_holdout):
 
 
 def test_january_2023_total_is_close(kent_holdout):
-    """A regression guard on the forecast's size (measured about -2%: see the README's out-of-sample table)."""
+    """A regression guard on the forecast's size, not the goal (the README's out-of-sample table has the measured
+    figure). It was 4% while the hold-out inherited inputs set against 2022-2023 (case officers, review capacity,
+    the year-12 and mainstream-to-special moves); with those put back to pre-2021 figures the forecast is about 5%
+    under, so the guard is 6%. The goal below keeps Kent's 1.5%."""
     _, tables = kent_holdout
     row = _total(tables, 2023)
-    assert abs(row.pct_error) < 4.0, row
+    assert abs(row.pct_error) < 6.0, row
     assert abs(row.pct_error) < abs(row.carry_forward_pct_error)
 
 

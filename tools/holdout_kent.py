@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from svsim.experiment.calibrate import holdout
+from svsim.experiment.calibrate import HOLDOUT_SCENARIO, holdout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     replications = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     with tempfile.TemporaryDirectory() as work:
-        outcome, tables = holdout(ROOT / "scenarios" / "base.yaml", ROOT / "data" / "dfe", Path(work),
+        outcome, tables = holdout(ROOT / HOLDOUT_SCENARIO, ROOT / "data" / "dfe", Path(work),
                                   replications=replications, workers=None)
     print(f"Calibrated: {', '.join(f'{k} x{v:.3f}' for k, v in outcome.multipliers.items())} "
           f"(loss {outcome.loss_at_start:.3f} -> {outcome.loss:.3f}); forecast with {replications} replications.\n")

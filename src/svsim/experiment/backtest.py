@@ -58,7 +58,8 @@ class BacktestSetup:
 
 
 def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, workdir: Path,
-                            la_name: str | None = None, end: dt.date | None = None) -> BacktestSetup:
+                            la_name: str | None = None, end: dt.date | None = None, flows_year: int | None = None,
+                            observed_until: dt.date | None = None) -> BacktestSetup:
     """Write the back-test scenario of `base_path` for the January `cutoff` census into `workdir` and load it.
 
     Two files: `<name>.changes.yaml`, the overlay (every replaced input with the figure it comes from), and
@@ -73,7 +74,8 @@ def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, wo
     if end is None:
         end = dt.date(max(observed.census_total), 3, 31)
     try:
-        overlay = backtest_overlay(base, Path(base_path), observed, cutoff, workdir, end=end)
+        overlay = backtest_overlay(base, Path(base_path), observed, cutoff, workdir, end=end, flows_year=flows_year,
+                                   observed_until=observed_until)
     except ValueError as exc:
         raise ObservedDataError(f"cannot start a back-test at January {cutoff}: {exc}") from None
     name = overlay["name"]

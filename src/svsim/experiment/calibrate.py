@@ -2,7 +2,11 @@
 
 The model starts at an earlier January census (`start`, default the year before `until`) with its recent past set
 from the data as in the back-test (svsim.scenario.observed), runs to 31 March of `until`, and is compared with the
-January censuses start+1..until and the calendar-year flows start..until-1. Each fitted parameter (a path, a
+January censuses start+1..until and the calendar-year flows start..until-1. The window is observed, so its first
+calendar year's published flows (requests, refusals, plans not issued, placements of new plans, assessments
+completed) set demand and decisions, and no forecast-uncertainty draw acts before the last census fitted to: the
+fit is for the rates the statistics do not publish, and a demand error inside the window must not be absorbed
+into them. Each fitted parameter (a path, a
 group prefix or a glob such as `transitions.phase_transfer.*.cease_probability`) gets one multiplier on all its
 values. The loss is a weighted sum of squared relative errors of the mean over replications (LOSS_WEIGHTS); every
 evaluation uses the same seed and replications (common random numbers), so the loss is a smooth-enough function
@@ -32,7 +36,7 @@ from .replications import ReplicationResult
 LOSS_WEIGHTS: dict[str, float] = {
     "census_total": 2.0, "census_placement_group": 0.5, "census_age_band": 0.25,
     "requests": 1.0, "refusals": 0.5, "new_plans": 1.0, "assessments_completed": 0.5, "ceased": 1.0,
-    "issued_within_20_weeks_share": 0.5, "transfers_out": 0.5,
+    "issued_within_20_weeks_share": 0.5, "transfers_out": 0.5, "moves_mainstream_to_special": 0.5,
 }
 """Weight of each compared measure in the loss (per group and year). Measures not listed are not fitted to."""
 BOUNDS = (0.2, 5.0)
@@ -151,7 +155,12 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
     start = until - 1 if start is None else start
     if start >= until:
         raise CalibrationError(f"--from {start} must be before --until {until}")
-    setup = build_backtest_scenario(scenario_path, observed_dir, start, workdir, la_name, end=dt.date(until, 3, 31))
+    from ..scenario.observed import third_thursday_of_january
+
+    # inside the window the flows are observed: its first calendar year's published flows set demand and decisions,
+    # and no forecast-uncertainty draw acts before the last census fitted to (module notes)
+    setup = build_backtest_scenario(scenario_path, observed_dir, start, workdir, la_name, end=dt.date(until, 3, 31),
+                                    flows_year=start, observed_until=third_thursday_of_january(until))
     model = setup.scenario
     paths = expand(model, patterns)
     targets = targets_for(setup.observed, start, until)
@@ -261,13 +270,19 @@ def write_overlay(outcome: CalibrationOutcome, path: Path) -> None:
     Path(path).write_text(header + dump_yaml(outcome.overlay), encoding="utf-8")
 
 
-__all__ = ["CalibrationError", "CalibrationOutcome", "HOLDOUT_FIT", "LOSS_WEIGHTS", "Target", "calibrate", "expand",
+__all__ = ["CalibrationError", "CalibrationOutcome", "HOLDOUT_FIT", "HOLDOUT_SCENARIO", "LOSS_WEIGHTS", "Target",
+           "calibrate", "expand",
            "holdout", "loss", "scaled", "targets_for", "write_overlay"]
 
 
-HOLDOUT_FIT = ("annual_review.cease_probability",)
-"""What the hold-out calibrates: the base's cease rates were set against 2022's ceased plans (940), a figure the
-hold-out may not see; every other input the back-test replaces comes straight from the published figures."""
+HOLDOUT_FIT = ("annual_review.cease_probability", "*.moves.mainstream.special")
+"""What the hold-out calibrates, each an input the base set against figures the hold-out may not see: the review
+cease rates (2022's 940 ceased plans) and the level of the mainstream-to-special moves at reviews, Reception and
+Year 7 (2021-2022 recorded transfers and the May 2023 Report; one multiplier keeps the base's split among the three,
+fitted to the transfers recorded in 2020). Every input the back-test replaces comes straight from published
+figures before the cut-off (svsim.scenario.observed)."""
+HOLDOUT_SCENARIO = "scenarios/backtest/kent-before-2021.yaml"
+"""The hold-out's starting point: the base with its other post-2020 fits put back (see the file)."""
 
 
 def holdout(scenario_path: Path, observed_dir: Path, workdir: Path, *, until: int = 2021,

@@ -101,7 +101,8 @@ def request_age_shares(base: Scenario, by_band: dict[str, float]) -> dict[int, f
 
 
 def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff: int,
-                     overlay_dir: Path, end: dt.date | None = None) -> dict[str, Any]:
+                     overlay_dir: Path, end: dt.date | None = None, flows_year: int | None = None,
+                     observed_until: dt.date | None = None) -> dict[str, Any]:
     """The overlay (a scenario tree) that starts `base` at the January `cutoff` census with inputs published before it.
 
     Census at the cut-off: caseload by age band and by setting. Flows from calendar year cutoff-1: request rate,
@@ -109,9 +110,13 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
     assessments. Request growth: the council's own compound growth over the two years before. Places: from the
     cut-off roll. Interventions (all dated after the back-test's comparison years) are removed. With `end` the
     horizon stops there: the base's dated values after it are dropped and its targets kept only inside it.
+
+    For a calibration (svsim.experiment.calibrate) the flows can come from a later calendar year that is still
+    inside the observed window (`flows_year`, e.g. the cut-off year itself), and `observed_until` (the last census
+    of the window) moves `horizon.last_observed`, so that no forecast-uncertainty draw acts on observed years.
     """
     la = observed.la_name
-    prev = cutoff - 1
+    prev = cutoff - 1 if flows_year is None else flows_year
     census = third_thursday_of_january(cutoff)
     bands = _need(observed.census_age_bands, cutoff, "January census by age band")
     settings = _need(observed.census_settings, cutoff, "January census by setting")
@@ -120,7 +125,7 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
     refusals = _need(flows.get("refusals", {}), prev, "refusals")
     completed = _need(flows.get("assessments_completed", {}), prev, "assessments completed")
     not_issued = _need(flows.get("assessments_not_issued", {}), prev, "assessments not issued")
-    earlier = flows["requests"].get(cutoff - 3)
+    earlier = flows["requests"].get(prev - 2)
     growth = (requests / earlier) ** 0.5 - 1 if earlier else 0.05
     growth = min(max(growth, REQUEST_GROWTH_BOUNDS[0]), REQUEST_GROWTH_BOUNDS[1])
 
@@ -171,7 +176,9 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
         ),
         "horizon": {"start": dt.date(cutoff, 4, 1), "end": end, "last_observed": _sourced(
             census, f"the cut-off: the January {cutoff} census (flows are known to December {prev}); uncertainty "
-                    "draws act on everything after it")},
+                    "draws act on everything after it") if observed_until is None else _sourced(
+            observed_until, f"the calibration's window is observed to the census of {observed_until} (flows from "
+                            f"January {cutoff}): no forecast-uncertainty draw acts inside it")},
         "start_state": {
             "census_date": census,
             "caseload_by_age_band": _sourced({b: int(bands[b]) for b in AGE_BANDS},
@@ -192,7 +199,7 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
                 rates, f"derived: {int(requests)} requests in {prev} ({src}) less about "
                        f"{requests - first_requests:.0f} repeat requests (the base's re-request rule) per 10,000 "
                        f"residents aged 0-18 = {rate:.1f}; grown {growth:+.1%} a year, the council's own compound "
-                       f"growth of requests {cutoff - 3} to {prev} (bounded to 0%-15%)"),
+                       f"growth of requests {prev - 2} to {prev} (bounded to 0%-15%)"),
             "request_age_shares": _sourced(ages, f"the base's single-year shares rescaled within age bands to new "
                                                  f"plans by age band in {prev} ({band_source})"),
         },
@@ -227,11 +234,39 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             round(moved / before, 4),
             f"{src} {prev}: {int(moved)} plans ended on transfer to another council (sen2_mi.csv DisleaEHC or "
             f"ceased_plans.csv) of {int(before)} in January {prev}")}
+    _scale_capacities(base, observed, overlay, cutoff, prev, src)
     if not names:
         overlay.pop("remove_interventions")
     if end < base.end:
         _trim(base, overlay, end)
     return overlay
+
+
+def _scale_capacities(base: Scenario, observed: Observed, overlay: dict[str, Any], cutoff: int, prev: int,
+                      src: str) -> None:
+    """Staff capacities at the cut-off's workload: the base's capacity-to-workload ratio, the workload from before it.
+
+    The base sets its case officers against its own year's assessments and its review capacity against its own
+    caseload (figures from after a back-test's cut-off), so both are scaled: officers by the assessments completed
+    in the flows year over those of the base's year (the latest published up to its census), reviews a month by the
+    caseload at the cut-off over the base's census caseload. Each only if the base has the parameter."""
+    base_year = base.value("start_state.census_date").year
+    done = observed.flows.get("assessments_completed", {})
+    ref = max((y for y in done if y <= base_year and done[y]), default=None)
+    if "assessment.officers_fte" in base.base_params and ref is not None and done.get(prev):
+        officers = float(base.series("assessment.officers_fte").first)
+        ratio = done[prev] / done[ref]
+        overlay["assessment"]["officers_fte"] = _sourced(round(officers * ratio, 1), (
+            f"derived: the base's {officers:g} officers x {int(done[prev])} / {int(done[ref])} assessments completed "
+            f"in {prev} / {ref} ({src}): the base's officers per assessment at the workload before the cut-off"))
+    total = observed.census_total
+    if "annual_review.reviews_per_month" in base.base_params and total.get(base_year) and total.get(cutoff):
+        reviews = float(base.series("annual_review.reviews_per_month").first)
+        overlay.setdefault("annual_review", {})["reviews_per_month"] = _sourced(
+            round(reviews * total[cutoff] / total[base_year]), (
+                f"derived: the base's {reviews:g} reviews a month x {int(total[cutoff])} / {int(total[base_year])} "
+                f"plans in January {cutoff} / {base_year} ({src}): the base's review capacity per plan at the "
+                "cut-off's caseload"))
 
 
 def _set_path(tree: dict[str, Any], path: str, value: Any) -> bool:
@@ -280,6 +315,7 @@ REPLACED_PREFIXES = (
     "start_state.open_requests", "start_state.open_assessments", "population.", "demand.request_rate_per_10k_0_18",
     "demand.request_age_shares", "decision.refusal_probability", "assessment.not_issue_probability",
     "assessment.vacancy_rate", "placement.new_plan_mix", "placement.capacity.", "transitions.move_away_rate_per_year",
+    "assessment.officers_fte", "annual_review.reviews_per_month",
 )
 
 
