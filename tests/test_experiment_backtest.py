@@ -112,7 +112,7 @@ def test_backtest_command_writes_its_folder(tmp_path):
     assert result.exit_code == 0, result.output
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert {"backtest.csv", "backtest_summary.csv", "backtest_mix.csv", "backtest.png", "backtest_leaks.csv",
-            "flows.csv", "census_dfe.csv", "manifest.json"} <= {p.name for p in folder.iterdir()}
+            "backtest_inputs.csv", "flows.csv", "census_dfe.csv", "manifest.json"} <= {p.name for p in folder.iterdir()}
     table = pd.read_csv(folder / "backtest.csv", keep_default_na=False, na_values=[""])
     assert {"measure", "year", "simulated", "simulated_p10", "simulated_p90", "observed", "error",
             "pct_error"} <= set(table.columns)
@@ -122,6 +122,11 @@ def test_backtest_command_writes_its_folder(tmp_path):
     assert (total.pct_error.abs() < 15).all()
     kent = read_observed(DATA, "Kent")
     assert total[total.year == 2023].observed.item() == kent.census_total[2023]
+    inputs = pd.read_csv(folder / "backtest_inputs.csv", keep_default_na=False)
+    origin = dict(zip(inputs.parameter, inputs.origin, strict=False))
+    assert origin["start_state.caseload_by_age_band.*"] == "published before the cut-off"
+    assert origin["assessment.weeks_to_assess"] == "cites the cut-off year or later"  # set against 2022 timeliness
+    assert origin["annual_review.moves.*"] == "cites the cut-off year or later"  # the Report, May 2023
 
 
 def test_bad_observed_folder_exits_2_without_a_folder(tmp_path):

@@ -28,10 +28,13 @@ def test_fit_names_a_path_a_group_or_a_glob(base):
     paths = expand(base, ["annual_review.cease_probability", "transitions.phase_transfer.*.cease_probability",
                           "assessment.officers_fte"])
     assert paths["annual_review.cease_probability"] == [f"annual_review.cease_probability.{b}" for b in AGE_BANDS]
-    assert len(paths["transitions.phase_transfer.*.cease_probability"]) == 4
+    # the zero cease rates at Reception and Year 7 are left out: no multiplier changes a zero
+    assert len(paths["transitions.phase_transfer.*.cease_probability"]) == 2
     assert paths["assessment.officers_fte"] == ["assessment.officers_fte"]
     with pytest.raises(CalibrationError, match="no numeric parameter"):
         expand(base, ["annual_review.no_such_thing"])
+    with pytest.raises(CalibrationError, match="is 0"):
+        expand(base, ["transitions.phase_transfer.reception.cease_probability"])
     with pytest.raises(CalibrationError, match="both change"):
         expand(base, ["annual_review.cease_probability", "annual_review.cease_probability.under_5"])
 

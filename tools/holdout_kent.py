@@ -44,5 +44,19 @@ def main() -> None:
               f"{f(r.carry_forward_mape, r.carry_forward_bias)} | {f(r.trend_mape, r.trend_bias)} |")
 
 
+    print()
+    print("Every input of the forecast and where its value comes from (backtest_inputs.csv; money inputs, which are "
+          "not compared, and the zero defaults of the move tables left out):\n")
+    print("| origin | input (number of values) | source (first 140 characters) |")
+    print("|---|---|---|")
+    inputs = tables["inputs"]
+    order = ["published before the cut-off", "calibrated before the cut-off", "assumption",
+             "cites the cut-off year or later"]
+    for origin in order:
+        for r in inputs[inputs.origin == origin].itertuples():
+            text = r.source if len(r.source) <= 140 else r.source[:139] + "…"
+            print(f"| {origin} | `{r.parameter}` ({r.n_parameters}) | {text.replace('|', '/')} |")
+
+
 if __name__ == "__main__":
     main()

@@ -90,6 +90,18 @@ def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, wo
     return BacktestSetup(load_scenario(path), path, observed, cutoff, leaks(base, cutoff))
 
 
+def input_provenance(setup: BacktestSetup, base_path: Path) -> pd.DataFrame:
+    """backtest_inputs.csv: every input of the back-test scenario and where its value comes from (one row per
+    distinct source; svsim.scenario.observed.provenance), so a reader can audit what the forecast knew."""
+    import pandas as pd
+
+    from ..scenario.observed import _report_year, extends_chain, provenance
+
+    chain = [load_scenario(p) for p in extends_chain(Path(base_path))]
+    rows = provenance(setup.scenario, setup.cutoff, _report_year(chain[-1]), chain)
+    return pd.DataFrame(rows, columns=["origin", "parameter", "n_parameters", "source"])
+
+
 def dfe_name(council: str) -> str:
     """The DfE's la_name of a council ('Kent County Council' -> 'Kent')."""
     for suffix in (" County Council", " City Council", " Borough Council", " Metropolitan Borough Council",
@@ -212,5 +224,5 @@ def simulate(scenario: Scenario, replications: int, seed: int, *, workers: int |
                      executor=executor, scheduler=scheduler)
 
 
-__all__ = ["BacktestSetup", "build_backtest_scenario", "compare", "dfe_name", "dump_yaml", "observed_history",
-           "simulate"]
+__all__ = ["BacktestSetup", "build_backtest_scenario", "compare", "dfe_name", "dump_yaml", "input_provenance",
+           "observed_history", "simulate"]

@@ -88,6 +88,9 @@ def expand(scenario: Scenario, patterns: Sequence[str]) -> dict[str, list[str]]:
         if not paths:
             raise CalibrationError(f"--fit {pattern}: no numeric parameter of the scenario matches it "
                                    "(see `svsim params`)")
+        paths = [p for p in paths if any(v != 0 for v in scenario.base_params[p].values)]  # x0 stays 0
+        if not paths:
+            raise CalibrationError(f"--fit {pattern}: every parameter it matches is 0, which no multiplier changes")
         out[pattern] = paths
     taken: dict[str, str] = {}
     for pattern, paths in out.items():
@@ -292,7 +295,7 @@ def holdout(scenario_path: Path, observed_dir: Path, workdir: Path, *, until: in
     then forecast from the January `until` census and compare every later year with what was observed."""
     import os
 
-    from .backtest import compare, simulate
+    from .backtest import compare, input_provenance, simulate
 
     workdir = Path(workdir)
     (workdir / "fit").mkdir(parents=True, exist_ok=True)
@@ -304,4 +307,6 @@ def holdout(scenario_path: Path, observed_dir: Path, workdir: Path, *, until: in
     (workdir / "forecast").mkdir(exist_ok=True)
     setup = build_backtest_scenario(calibrated, observed_dir, until, workdir / "forecast")
     results = simulate(setup.scenario, replications, seed, workers=workers)
-    return outcome, compare(results, setup.observed, until)
+    tables = compare(results, setup.observed, until)
+    tables["inputs"] = input_provenance(setup, calibrated)
+    return outcome, tables

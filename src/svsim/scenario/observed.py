@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +212,8 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
                 {b: round(not_issued / completed, 4) for b in AGE_BANDS},
                 f"{src} {prev}: {int(not_issued)} of {int(completed)} assessments did not lead to a plan"),
             "vacancy_rate": _sourced(float(base.series("assessment.vacancy_rate").values[0]),
-                                     "the base's value before April 2023 (the 2023 figure is after the cut-off)"),
+                                     "the base's first value (its later change is after the cut-off); the "
+                                     "capacity follows the flows year's assessments (officers_fte)"),
         },
         "placement": {
             "new_plan_mix": _sourced(mix, f"the base's age x setting pattern (a structural prior) raked by iterative "
@@ -319,21 +321,105 @@ REPLACED_PREFIXES = (
 )
 
 
+MONEY_PREFIXES = ("costs.", "income.", "deficit.", "rag.")
+
+
+def _cited_years(source: str, report_year: int | None) -> list[int]:
+    """The years a source cites; svsim calibrate's own sources cite the last flow year fitted to, and 'the Report'
+    (a council's monitoring report, the base's last observed date) its year."""
+    fitted = re.match(r"calibrated to .*? up to (\d{4})", source)
+    if fitted:  # fitted to censuses up to that January, flows to the year before
+        return [int(fitted.group(1)) - 1]
+    years = [int(y) for y in re.findall(r"(?<!\d)(20[0-3]\d)(?!\d)", source)]
+    if report_year is not None and re.search(r"\bReport\b", source):
+        years.append(report_year)
+    return years
+
+
+def _report_year(base: Scenario) -> int | None:
+    try:
+        return base.value("horizon.last_observed").year
+    except (KeyError, AttributeError):
+        return None
+
+
 def leaks(base: Scenario, cutoff: int) -> list[tuple[str, str]]:
     """Inherited inputs whose source cites a year from `cutoff` on: what the back-test still knows of its future.
 
     (path, source) for each such parameter, grouped by source (one entry per distinct source text)."""
     seen: dict[str, str] = {}
+    report_year = _report_year(base)
     for path, source in base.sources.items():
-        if path.startswith(REPLACED_PREFIXES) or path.startswith(("costs.", "income.", "deficit.", "rag.")):
+        if path.startswith(REPLACED_PREFIXES) or path.startswith(MONEY_PREFIXES):
             continue
-        years = [int(y) for y in re.findall(r"(?<!\d)(20[0-3]\d)(?!\d)", source)]
-        fitted = re.match(r"calibrated to .*? up to (\d{4})", source)
-        if fitted:  # svsim calibrate's own sources: fitted to censuses up to that January, flows to the year before
-            years = [int(fitted.group(1)) - 1]
-        if any(y >= cutoff for y in years) and source not in seen.values():
+        if any(y >= cutoff for y in _cited_years(source, report_year)) and source not in seen.values():
             seen[path] = source
     return sorted(seen.items())
+
+
+def extends_chain(path: Path) -> list[Path]:
+    """A scenario file and the files it extends, nearest first (where a value's citation can be looked up)."""
+    import yaml
+
+    chain = [Path(path)]
+    while True:
+        parent = (yaml.safe_load(chain[-1].read_text(encoding="utf-8")) or {}).get("extends")
+        if not parent:
+            return chain
+        chain.append(chain[-1].resolve().parent / parent)
+
+
+def provenance(scenario: Scenario, cutoff: int, report_year: int | None = None,
+               chain: Sequence[Scenario] = ()) -> list[dict[str, Any]]:
+    """Every input of a back-test scenario and where its value comes from, one row per distinct source.
+
+    `origin`: 'published before the cut-off' (set by the back-test from the DfE figures), 'calibrated before the
+    cut-off' (svsim calibrate, on data before it), 'cites the cut-off year or later' (a leak: what the back-test
+    still knows of its future), 'assumption' (its source cites no later data), 'money (not compared)' and
+    'default' (no source: the schema's default, e.g. the zero moves of a move table). A value whose block an
+    overlay overrode in part loses its citation; it is looked up along `chain` (the files the scenario was built
+    from, nearest first: svsim.scenario.observed.extends_chain)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for path in scenario.base_params:
+        source = scenario.sources.get(path, "")
+        for other in chain if not source else ():
+            if other.sources.get(path):
+                source = other.sources[path]
+                break
+        if path.startswith(MONEY_PREFIXES):
+            origin = "money (not compared)"
+        elif not source:
+            origin = "default"
+        elif source.startswith("calibrated to "):
+            origin = ("calibrated before the cut-off" if all(y < cutoff for y in _cited_years(source, None))
+                      else "cites the cut-off year or later")
+        elif path.startswith(REPLACED_PREFIXES):
+            origin = "published before the cut-off"
+        elif any(y >= cutoff for y in _cited_years(source, report_year)):
+            origin = "cites the cut-off year or later"
+        else:
+            origin = "assumption"
+        key = f"{origin}|{source}"
+        if key not in groups:
+            groups[key] = {"origin": origin, "parameters": [], "source": " ".join(source.split())}
+        groups[key]["parameters"].append(path)
+    rows = []
+    for g in groups.values():
+        ps = g["parameters"]
+        rows.append({"origin": g["origin"], "parameter": ps[0] if len(ps) == 1 else _common(ps),
+                     "n_parameters": len(ps), "source": g["source"]})
+    return rows
+
+
+def _common(paths: list[str]) -> str:
+    """'a.b.x', 'a.b.y' -> 'a.b.*'."""
+    parts = [p.split(".") for p in paths]
+    prefix = []
+    for bits in zip(*parts, strict=False):
+        if len(set(bits)) > 1:
+            break
+        prefix.append(bits[0])
+    return ".".join(prefix) + ".*" if prefix else paths[0] + " (and others)"
 
 
 def _relpath(target: Path, start: Path) -> str:
@@ -342,7 +428,8 @@ def _relpath(target: Path, start: Path) -> str:
     return os.path.relpath(Path(target).resolve(), Path(start).resolve())
 
 
-__all__ = ["backtest_overlay", "leaks", "new_plan_mix", "rake", "request_age_shares", "third_thursday_of_january"]
+__all__ = ["backtest_overlay", "extends_chain", "leaks", "new_plan_mix", "provenance", "rake", "request_age_shares",
+           "third_thursday_of_january"]
 
 
 def _wrapper(node: Any) -> bool:
