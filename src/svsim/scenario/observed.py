@@ -236,7 +236,8 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             round(moved / before, 4),
             f"{src} {prev}: {int(moved)} plans ended on transfer to another council (sen2_mi.csv DisleaEHC or "
             f"ceased_plans.csv) of {int(before)} in January {prev}")}
-    _scale_capacities(base, observed, overlay, cutoff, prev, src)
+    _scale_capacities(base, observed, overlay, cutoff, prev, src, {d: (1 + growth) ** (d.year - prev)
+                                                                 for d in rate_dates})
     if not names:
         overlay.pop("remove_interventions")
     if end < base.end:
@@ -245,22 +246,28 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
 
 
 def _scale_capacities(base: Scenario, observed: Observed, overlay: dict[str, Any], cutoff: int, prev: int,
-                      src: str) -> None:
+                      src: str, demand_growth: dict[dt.date, float]) -> None:
     """Staff capacities at the cut-off's workload: the base's capacity-to-workload ratio, the workload from before it.
 
     The base sets its case officers against its own year's assessments and its review capacity against its own
     caseload (figures from after a back-test's cut-off), so both are scaled: officers by the assessments completed
-    in the flows year over those of the base's year (the latest published up to its census), reviews a month by the
-    caseload at the cut-off over the base's census caseload. Each only if the base has the parameter."""
+    in the flows year over those of the base's year (the latest published up to its census), then grown with the
+    request rate (`demand_growth`: date -> factor on the flows year), so the service keeps the pace with demand
+    it had before the cut-off; reviews a month by the caseload at the cut-off over the base's census caseload.
+    Each only if the base has the parameter."""
     base_year = base.value("start_state.census_date").year
     done = observed.flows.get("assessments_completed", {})
     ref = max((y for y in done if y <= base_year and done[y]), default=None)
     if "assessment.officers_fte" in base.base_params and ref is not None and done.get(prev):
         officers = float(base.series("assessment.officers_fte").first)
         ratio = done[prev] / done[ref]
-        overlay["assessment"]["officers_fte"] = _sourced(round(officers * ratio, 1), (
-            f"derived: the base's {officers:g} officers x {int(done[prev])} / {int(done[ref])} assessments completed "
-            f"in {prev} / {ref} ({src}): the base's officers per assessment at the workload before the cut-off"))
+        overlay["assessment"]["officers_fte"] = _sourced(
+            {d: round(officers * ratio * f, 1) for d, f in demand_growth.items()}, (
+                f"derived: the base's {officers:g} officers x {int(done[prev])} / {int(done[ref])} assessments "
+                f"completed in {prev} / {ref} ({src}): the base's officers per assessment at the workload before the "
+                f"cut-off; then grown as the request rate, since before the cut-off the council kept pace with "
+                f"demand (assessments completed against requests less refusals, {prev - 2}-{prev}: "
+                f"{_pace(observed, prev)})"))
     total = observed.census_total
     if "annual_review.reviews_per_month" in base.base_params and total.get(base_year) and total.get(cutoff):
         reviews = float(base.series("annual_review.reviews_per_month").first)
@@ -269,6 +276,17 @@ def _scale_capacities(base: Scenario, observed: Observed, overlay: dict[str, Any
                 f"derived: the base's {reviews:g} reviews a month x {int(total[cutoff])} / {int(total[base_year])} "
                 f"plans in January {cutoff} / {base_year} ({src}): the base's review capacity per plan at the "
                 "cut-off's caseload"))
+
+
+def _pace(observed: Observed, prev: int) -> str:
+    """'2060/1801, 2394/2165, 2343/2433': completed over decided-to-assess in the three years to `prev`."""
+    f = observed.flows
+    out = []
+    for y in range(prev - 2, prev + 1):
+        done, asked, refused = (f.get(m, {}).get(y) for m in ("assessments_completed", "requests", "refusals"))
+        if done and asked and refused is not None:
+            out.append(f"{int(done)}/{int(asked - refused)}")
+    return ", ".join(out) or "not published"
 
 
 def _set_path(tree: dict[str, Any], path: str, value: Any) -> bool:
