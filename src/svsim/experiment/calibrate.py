@@ -151,7 +151,7 @@ def _replicate(workers: int | None) -> Callable[[Scenario, int, int], list[Repli
 
 def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], until: int, workdir: Path, *,
               start: int | None = None, replications: int = 6, seed: int = 0, workers: int | None = None,
-              la_name: str | None = None, max_evaluations: int = 60) -> CalibrationOutcome:
+              la_name: str | None = None, max_evaluations: int = 60, identify: bool = True) -> CalibrationOutcome:
     """Fit one multiplier per pattern to the history up to `until`; the overlay to write is in `.overlay`."""
     from scipy.optimize import minimize, minimize_scalar
 
@@ -173,12 +173,26 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
     names = list(paths)
     lo, hi = (math.log(b) for b in BOUNDS)
     cache: dict[tuple[float, ...], float] = {}
+    kept: dict[tuple[float, ...], list[ReplicationResult]] = {}  # the start's and the best so far (fit table)
+
+    def key_of(x: Sequence[float]) -> tuple[float, ...]:
+        return tuple(round(float(v), 6) for v in np.atleast_1d(x))
+
+    start_key = key_of([0.0] * len(names))
 
     def objective(x: Sequence[float]) -> float:
-        key = tuple(round(float(v), 6) for v in np.atleast_1d(x))
+        key = key_of(x)
         if key not in cache:
             factors = {n: math.exp(v) for n, v in zip(names, key, strict=True)}
-            cache[key] = loss(run(scaled(model, paths, factors), seed, replications), targets)
+            results = run(scaled(model, paths, factors), seed, replications)
+            cache[key] = loss(results, targets)
+            best_so_far = [k for k in kept if k != start_key]
+            if key == start_key:
+                kept[key] = results
+            elif not best_so_far or cache[key] < cache[best_so_far[0]]:
+                for k in best_so_far:
+                    del kept[k]
+                kept[key] = results
         return cache[key]
 
     loss0 = objective([0.0] * len(names))
@@ -196,9 +210,11 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
     if best_loss > loss0:  # never worse than where it started
         best, best_loss = [0.0] * len(names), loss0
     factors = {n: math.exp(v) for n, v in zip(names, best, strict=True)}
+    before = kept[start_key]
+    after = kept.get(key_of(best)) or run(scaled(model, paths, factors), seed, replications)
     h = math.log(PROBE)
     flat, curv = [], np.zeros((len(names), len(names)))
-    for i, n in enumerate(names):
+    for i, n in enumerate(names if identify else ()):
         up, down = list(best), list(best)
         up[i] += h
         down[i] -= h
@@ -207,7 +223,7 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
             flat.append(n)
         curv[i, i] = (lu + ld - 2 * best_loss) / h ** 2
     correlated = []
-    for i in range(len(names)):
+    for i in range(len(names) if identify else 0):
         for j in range(i + 1, len(names)):
             pp = list(best)
             pp[i] += h
@@ -220,8 +236,6 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
                 r = -curv[i, j] / math.sqrt(curv[i, i] * curv[j, j])  # correlation of the estimates
                 if abs(r) >= CORRELATED:
                     correlated.append((names[i], names[j], r))
-    before = run(model, seed, replications)
-    after = run(scaled(model, paths, factors), seed, replications)
     fit = [{"measure": t.measure, "group": t.group, "year": t.year, "observed": t.observed, "weight": t.weight,
             "before": float(np.mean(_simulated(before, t.measure, t.group, t.year) or [math.nan])),
             "after": float(np.mean(_simulated(after, t.measure, t.group, t.year) or [math.nan]))} for t in targets]
@@ -290,7 +304,8 @@ HOLDOUT_SCENARIO = "scenarios/backtest/kent-before-2021.yaml"
 
 def holdout(scenario_path: Path, observed_dir: Path, workdir: Path, *, until: int = 2021,
             fit: Sequence[str] = HOLDOUT_FIT, fit_replications: int = 4, replications: int = 8, seed: int = 0,
-            workers: int | None = 1, max_evaluations: int = 15) -> tuple[CalibrationOutcome, dict[str, Any]]:
+            workers: int | None = 1, max_evaluations: int = 15,
+            identify: bool = False) -> tuple[CalibrationOutcome, dict[str, Any]]:
     """The out-of-sample test: calibrate on the data up to January `until` (census) and calendar `until`-1 (flows),
     then forecast from the January `until` census and compare every later year with what was observed."""
     import os
@@ -300,7 +315,7 @@ def holdout(scenario_path: Path, observed_dir: Path, workdir: Path, *, until: in
     workdir = Path(workdir)
     (workdir / "fit").mkdir(parents=True, exist_ok=True)
     outcome = calibrate(scenario_path, observed_dir, fit, until, workdir / "fit", replications=fit_replications,
-                        seed=seed, workers=workers, max_evaluations=max_evaluations)
+                        seed=seed, workers=workers, max_evaluations=max_evaluations, identify=identify)
     calibrated = workdir / f"calibrated-{until}.yaml"
     outcome.overlay["extends"] = os.path.relpath(Path(scenario_path).resolve(), workdir.resolve())
     write_overlay(outcome, calibrated)
