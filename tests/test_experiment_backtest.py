@@ -27,6 +27,18 @@ def test_census_day_is_the_third_thursday():
     assert third_thursday_of_january(2021) == dt.date(2021, 1, 21)
 
 
+def test_request_growth_is_the_log_trend_of_comparable_years():
+    from svsim.scenario.observed import request_growth
+
+    tenfold = {2016: 1000.0, 2017: 5000.0, 2018: 100.0, 2019: 110.0, 2020: 121.0}
+    assert request_growth(tenfold, 2020)[0] == pytest.approx(0.10)  # 2016-2017 (the transition) left out
+    # a spike in the last year moves a least-squares line less than the ratio of the end years
+    spiky = {2018: 100.0, 2019: 100.0, 2020: 100.0, 2021: 130.0}
+    assert 0 < request_growth(spiky, 2021)[0] < (130 / 100) ** (1 / 3) - 1
+    assert request_growth({2020: 100.0}, 2020)[0] == 0.05  # too few years: the stated assumption
+    assert request_growth({2019: 100.0, 2020: 200.0}, 2020)[0] == 0.15  # bounded
+
+
 def test_rake_meets_both_margins():
     fitted = rake({"a": {"x": 1.0, "y": 1.0}, "b": {"x": 1.0, "y": 0.0}}, {"a": 10, "b": 5}, {"x": 9, "y": 6})
     assert fitted["b"]["y"] == 0.0

@@ -28,6 +28,7 @@ from .observed import (
     _set_path,
     _sourced,
     new_plan_mix,
+    request_growth,
     standalone,
     third_thursday_of_january,
 )
@@ -68,8 +69,7 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
     issued, not_issued = flow("new_plans"), flow("assessments_not_issued")
     refusal = _rate(refusals, requests, f"requests and refusals for {prev}")
     not_issue = _rate(not_issued, (issued or 0) + (not_issued or 0), f"assessments for {prev}")
-    earlier = flow("requests", prev - 2)
-    growth = min(max((requests / earlier) ** 0.5 - 1, 0.0), 0.15) if earlier else 0.05
+    growth, growth_source = request_growth(flows.get("requests", {}), prev)
 
     eng_bands = england.census_age_bands[max(y for y in england.census_age_bands if len(england.census_age_bands[y])
                                              == len(AGE_BANDS))]
@@ -127,8 +127,7 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
             f"{eng_rate:.1f} per 10,000 (DfE {round(eng_requests)} requests over about 12.3m residents aged 0-18)"))},
         "demand": {"request_rate_per_10k_0_18": _sourced(rates, (
             f"derived: {la}'s {prev} requests per 10,000 (with the population above), grown {growth:+.1%} a year, "
-            f"the council's own compound growth {prev - 2} to {prev} (bounded to 0%-15%); first and repeat requests "
-            "together (the model adds repeats: a slight over-count)"))},
+            f"{growth_source}; first and repeat requests together (the model adds repeats: a slight over-count)"))},
         "decision": {"refusal_probability": _sourced({b: round(refusal, 4) for b in AGE_BANDS},
                                                      f"{src} {prev}: {round(refusals)} of {round(requests)} requests "
                                                      "refused")},
