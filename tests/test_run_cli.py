@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from svsim import cli
+from svsim.cli.common import ProgressLine
 from svsim.experiment import executors, replications
 from svsim.outputs import charts
 from svsim.outputs.tables import DEFICIT_COLUMNS
@@ -189,12 +190,12 @@ def test_quiet_and_not_a_tty_print_no_progress(tmp_path, fake_engine, no_charts)
 
 
 def test_progress_line_shows_eta_after_a_while(capsys):
-    bar = cli.ProgressLine(enabled=True, after_s=0.0)
+    bar = ProgressLine(enabled=True, after_s=0.0)
     bar.update(5, 20)
     bar.finish()
     err = capsys.readouterr().err
     assert "5/20 replications" in err and "ETA" in err and err.endswith("\n")
-    silent = cli.ProgressLine(enabled=False)
+    silent = ProgressLine(enabled=False)
     silent.update(1, 2)
     silent.finish()
     assert capsys.readouterr().err == ""
@@ -225,7 +226,7 @@ def test_sv_table_stays_aligned_in_years_without_a_profile() -> None:
 
     import pandas as pd
 
-    from svsim.cli import sv_table_text
+    from svsim.cli.run import sv_table_text
 
     def row(year: str, profile: float, rag: object) -> dict:
         return {"financial_year": year, "basis": "forecast", "sv_profile_gbp_m": profile,
