@@ -45,6 +45,7 @@ def test_calibration_sees_only_the_past(kent_holdout):
     outcome, _ = kent_holdout
     assert {row["year"] for row in outcome.fit} <= {2020, 2021}
     assert outcome.loss <= outcome.loss_at_start
+    assert not outcome.at_bound, outcome.multipliers  # the data pin the multipliers inside the fit's bounds
 
 
 def test_every_input_from_after_the_cutoff_is_declared(kent_holdout):

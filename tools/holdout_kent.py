@@ -24,7 +24,9 @@ def main() -> None:
         outcome, tables = holdout(ROOT / HOLDOUT_SCENARIO, ROOT / "data" / "dfe", Path(work), until=until,
                                   replications=replications, workers=None)
     print(f"Calibrated: {', '.join(f'{k} x{v:.3f}' for k, v in outcome.multipliers.items())} "
-          f"(loss {outcome.loss_at_start:.3f} -> {outcome.loss:.3f}); forecast with {replications} replications.\n")
+          f"(loss {outcome.loss_at_start:.3f} -> {outcome.loss:.3f}"
+          f"{'; at a bound of the fit: ' + ', '.join(outcome.at_bound) if outcome.at_bound else ''}); "
+          f"forecast with {replications} replications.\n")
     table, mix, summary = tables["backtest"], tables["mix"], tables["summary"]
     print(f"| January census | svsim (P10-P90) | observed | svsim error | carry Jan {until} forward | linear trend |")
     print("|---|---|---|---|---|---|")

@@ -75,6 +75,9 @@ class CalibrationOutcome:
     flat: list[str] = field(default_factory=list)
     correlated: list[tuple[str, str, float]] = field(default_factory=list)
     overlay: dict[str, Any] = field(default_factory=dict)
+    at_bound: list[str] = field(default_factory=list)
+    """Multipliers that ended at a bound of BOUNDS: the data want more than the fit may give (a sign that the
+    model's structure, not this parameter, is what differs)."""
 
 
 def expand(scenario: Scenario, patterns: Sequence[str]) -> dict[str, list[str]]:
@@ -241,6 +244,7 @@ def calibrate(scenario_path: Path, observed_dir: Path, patterns: Sequence[str], 
             "after": float(np.mean(_simulated(after, t.measure, t.group, t.year) or [math.nan]))} for t in targets]
     outcome = CalibrationOutcome(list(patterns), paths, factors, best_loss, loss0, len(cache), fit, flat,
                                  correlated)
+    outcome.at_bound = [n for n, f in factors.items() if f <= BOUNDS[0] * 1.01 or f >= BOUNDS[1] / 1.01]
     outcome.overlay = overlay_for(scenario_path, paths, factors, setup.observed.la_name, start, until, workdir)
     return outcome
 
@@ -282,6 +286,8 @@ def write_overlay(outcome: CalibrationOutcome, path: Path) -> None:
               f"loss {outcome.loss_at_start:.4f} -> {outcome.loss:.4f}.\n")
     if outcome.flat:
         header += f"# Not pinned down by the data (flat): {', '.join(outcome.flat)}\n"
+    if outcome.at_bound:
+        header += f"# At a bound of {BOUNDS} (the data want more): {', '.join(outcome.at_bound)}\n"
     for a, b, r in outcome.correlated:
         header += f"# Correlated: {a} and {b} (r = {r:+.2f}): only their combination is pinned down\n"
     Path(path).write_text(header + dump_yaml(outcome.overlay), encoding="utf-8")
