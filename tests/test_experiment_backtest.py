@@ -39,6 +39,17 @@ def test_request_growth_is_the_log_trend_of_comparable_years():
     assert request_growth({2019: 100.0, 2020: 200.0}, 2020)[0] == 0.15  # bounded
 
 
+def test_move_in_rate_from_the_stock_and_flow_residuals_before_the_cutoff():
+    from svsim.scenario.observed import move_in_rate
+
+    obs = Observed("Test", census_total={2018: 90.0, 2019: 100.0, 2020: 110.0, 2021: 125.0, 2022: 999.0},
+                   flows={"new_plans": {2018: 5.0, 2019: 20.0, 2020: 20.0, 2021: 20.0},
+                          "ceased": {2018: 5.0, 2019: 12.0, 2020: 10.0, 2021: 10.0}})
+    # 2019: 110 - 100 - 20 + 12 = 2; 2020: 125 - 110 - 20 + 10 = 5; 2018 is before the comparable years, 2021's
+    # residual needs the January 2022 census, after the cut-off
+    assert move_in_rate(obs, 2021, "test")["value"] == pytest.approx(7 / 210, abs=1e-4)
+
+
 def test_rake_meets_both_margins():
     fitted = rake({"a": {"x": 1.0, "y": 1.0}, "b": {"x": 1.0, "y": 0.0}}, {"a": 10, "b": 5}, {"x": 9, "y": 6})
     assert fitted["b"]["y"] == 0.0
@@ -73,6 +84,8 @@ def test_backtest_staff_capacities_follow_the_workload_before_the_cutoff(tmp_pat
     growth = (3255 / 2868) ** 0.5  # the request rate's: Kent's compound growth of requests 2018-2020
     assert float(path.at(dt.date(2021, 1, 21))) == pytest.approx(officers * 2343 / 2710 * growth, abs=0.05)
     assert float(path.at(dt.date(2022, 6, 1))) == pytest.approx(officers * 2343 / 2710 * growth ** 2, abs=0.05)
+    for key, now, then in (("open_requests", 3255, 3669), ("open_assessments", 2343, 2710)):  # 2020 / 2022
+        assert float(s.value(f"start_state.{key}")) == round(float(base.value(f"start_state.{key}")) * now / then)
     reviews = float(base.series("annual_review.reviews_per_month").first)
     assert float(s.value("annual_review.reviews_per_month")) == pytest.approx(reviews * 15281 / 17733, abs=0.5)
 

@@ -23,7 +23,6 @@ from ..domain import AGE_BANDS, SETTINGS
 from .model import Scenario
 from .observed import (
     SRP_HEADROOM,
-    WEEKS_DECISION_TO_OUTCOME,
     WEEKS_TO_DECIDE,
     _set_path,
     _sourced,
@@ -93,6 +92,8 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
     t_assess = 2710.0  # the template's 2022 assessments that its staffing was set against (Kent, DfE)
     t_plans = float(sum(float(template.value(f"start_state.caseload_by_setting.{s}")) for s in SETTINGS))
     assessments = (issued or 0) + (not_issued or 0)
+    open_t = float(template.series("start_state.open_assessments").first)
+    weeks_open = open_t / t_assess * 52  # the template's Little's-law weeks from decision to outcome
     scale_staff, scale_plans = assessments / t_assess, total / t_plans
     moved = flow("transfers_out")
     prior_total = observed.census_total.get(prev)
@@ -119,8 +120,9 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
                                             f"{src} caseload.csv January {year}, mapped by svsim.data.groups"),
             "open_requests": _sourced(round(requests * WEEKS_TO_DECIDE / 52),
                                       f"derived: {round(requests)} requests in {prev} ({src}) x 6 / 52 weeks"),
-            "open_assessments": _sourced(round(assessments * WEEKS_DECISION_TO_OUTCOME / 52),
-                                         f"derived: {round(assessments)} assessments in {prev} ({src}) x 18 / 52"),
+            "open_assessments": _sourced(round(assessments * weeks_open / 52), (
+                f"derived: {round(assessments)} assessments in {prev} ({src}) x {weeks_open:.1f} / 52 weeks, the "
+                f"template's open assessments per assessment a year ({open_t:g} / {t_assess:g} x 52)")),
         },
         "population": {"age_0_18": _sourced(population, (
             f"{TO_FILL} (ONS): implied by {la}'s {round(requests)} requests in {prev} at England's rate of "

@@ -207,11 +207,7 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
                                              f"{src} January {cutoff} census by age band (sen2_age_caseload.csv)"),
             "caseload_by_setting": _sourced({s: int(settings[s]) for s in SETTINGS},
                                             f"{src} January {cutoff} census by setting, mapped by svsim.data.groups"),
-            "open_requests": _sourced(round(requests * WEEKS_TO_DECIDE / 52),
-                                      f"derived: {int(requests)} requests in {prev} ({src}) x 6 / 52 weeks"),
-            "open_assessments": _sourced(
-                round(completed * WEEKS_DECISION_TO_OUTCOME / 52),
-                f"derived: {int(completed)} assessments completed in {prev} ({src}) x 18 / 52 weeks (the base's rule)"),
+            **open_cases(base, observed, prev, src),
         },
         "population": {"age_0_18": _sourced(
             pop_values, f"the base's series, extended back before {first_date} at its assumed "
@@ -256,6 +252,10 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             round(moved / before, 4),
             f"{src} {prev}: {int(moved)} plans ended on transfer to another council (sen2_mi.csv DisleaEHC or "
             f"ceased_plans.csv) of {int(before)} in January {prev}")}
+    if "transitions.move_in_rate_per_year" in base.base_params:
+        moving_in = move_in_rate(observed, cutoff, src)
+        if moving_in is not None:
+            overlay.setdefault("transitions", {})["move_in_rate_per_year"] = moving_in
     _scale_capacities(base, observed, overlay, cutoff, prev, src, {d: (1 + growth) ** (d.year - prev)
                                                                  for d in rate_dates})
     if not names:
@@ -263,6 +263,51 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
     if end < base.end:
         _trim(base, overlay, end)
     return overlay
+
+
+def open_cases(base: Scenario, observed: Observed, prev: int, src: str) -> dict[str, Any]:
+    """Requests and assessments open at the start, as the base's open cases per request and per completed assessment
+    (its Little's-law rules, whatever its durations) times the flows year's requests and completed assessments.
+
+    The base's ratios are taken against its own year's flows (the latest published up to its census); without
+    them, 6 and 18 weeks (WEEKS_TO_DECIDE, WEEKS_DECISION_TO_OUTCOME)."""
+    flows = observed.flows
+    base_year = base.value("start_state.census_date").year
+    out = {}
+    for key, measure, weeks, what in (("open_requests", "requests", WEEKS_TO_DECIDE, "requests"),
+                                      ("open_assessments", "assessments_completed", WEEKS_DECISION_TO_OUTCOME,
+                                       "assessments completed")):
+        series = flows.get(measure, {})
+        now = series[prev]
+        ref = max((y for y in series if y <= base_year and series[y]), default=None)
+        if ref is not None and f"start_state.{key}" in base.base_params:
+            open_base = float(base.series(f"start_state.{key}").first)
+            out[key] = _sourced(round(open_base * now / series[ref]), (
+                f"derived: the base's {open_base:g} open x {int(now)} / {int(series[ref])} {what} in {prev} / {ref} "
+                f"({src}): the base's open cases per case (its Little's-law rule) at the flows year's workload"))
+        else:
+            out[key] = _sourced(round(now * weeks / 52), f"derived: {int(now)} {what} in {prev} ({src}) x "
+                                                          f"{weeks:g} / 52 weeks")
+    return out
+
+
+def move_in_rate(observed: Observed, cutoff: int, src: str) -> dict[str, Any] | None:
+    """Plans arriving from other councils a year per plan, from the residuals of DfE's stock-and-flow arithmetic
+    (next January = January + new plans - ceased + arrivals) over the years whose next census is by `cutoff`, from
+    2019: the base's own rule (tools/derive_kent_inputs.py section f, which starts in 2019; Kent's 2018 census is of
+    low quality, data/dfe/SOURCES.md) on the years before the cut-off."""
+    total, flows = observed.census_total, observed.flows
+    years = [y for y in range(max(cutoff - 4, FIRST_COMPARABLE_YEAR + 1), cutoff) if all(
+        v is not None for v in (total.get(y), total.get(y + 1), flows.get("new_plans", {}).get(y),
+                                flows.get("ceased", {}).get(y)))]
+    if not years:
+        return None
+    residuals = {y: total[y + 1] - total[y] - flows["new_plans"][y] + flows["ceased"][y] for y in years}
+    rate = max(sum(residuals.values()), 0.0) / sum(total[y] for y in years)
+    shown = ", ".join(f"{r:+.0f} in {y}" for y, r in residuals.items())
+    return _sourced(round(rate, 4), (
+        f"derived: DfE's stock-and-flow residuals ({src}: next January - January - new plans + ceased) {shown}, over "
+        f"the January caseloads of {years[0]}-{years[-1]}: the base's rule on the years before the cut-off"))
 
 
 def _scale_capacities(base: Scenario, observed: Observed, overlay: dict[str, Any], cutoff: int, prev: int,
@@ -355,7 +400,7 @@ REPLACED_PREFIXES = (
     "start_state.open_requests", "start_state.open_assessments", "population.", "demand.request_rate_per_10k_0_18",
     "demand.request_age_shares", "decision.refusal_probability", "assessment.not_issue_probability",
     "assessment.vacancy_rate", "placement.new_plan_mix", "placement.capacity.", "transitions.move_away_rate_per_year",
-    "assessment.officers_fte", "annual_review.reviews_per_month",
+    "assessment.officers_fte", "annual_review.reviews_per_month", "transitions.move_in_rate_per_year",
 )
 
 
