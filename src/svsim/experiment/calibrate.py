@@ -298,12 +298,14 @@ __all__ = ["CalibrationError", "CalibrationOutcome", "HOLDOUT_FIT", "HOLDOUT_SCE
            "holdout", "loss", "scaled", "targets_for", "write_overlay"]
 
 
-HOLDOUT_FIT = ("annual_review.cease_probability", "*.moves.mainstream.special")
-"""What the hold-out calibrates, each an input the base set against figures the hold-out may not see: the review
-cease rates (2022's 940 ceased plans) and the level of the mainstream-to-special moves at reviews, Reception and
-Year 7 (2021-2022 recorded transfers and the May 2023 Report; one multiplier keeps the base's split among the three,
-fitted to the transfers recorded in 2020). Every input the back-test replaces comes straight from published
-figures before the cut-off (svsim.scenario.observed)."""
+HOLDOUT_FIT = ("*.cease_probability*", "*.moves.mainstream.special")
+"""What the hold-out calibrates, each an input the base set against figures the hold-out may not see: the level of
+plan endings other than at the maximum age and on moving away (the cease probabilities at reviews and at phase
+transfers together, set against 2022's ceased plans by reason; one multiplier keeps their split, which the 2020
+total cannot pin down) and the level of the mainstream-to-special moves at reviews, Reception and Year 7 (2021-2022
+recorded transfers and the May 2023 Report; one multiplier keeps their split), fitted to 2020's flows and the January
+2021 census. Every input the back-test replaces comes straight from published figures before the cut-off
+(svsim.scenario.observed)."""
 HOLDOUT_SCENARIO = "scenarios/backtest/kent-before-2021.yaml"
 """The hold-out's starting point: the base with its other post-2020 fits put back (see the file)."""
 
