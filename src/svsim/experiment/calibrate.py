@@ -312,7 +312,7 @@ HOLDOUT_SCENARIO = "scenarios/backtest/kent-before-2021.yaml"
 
 def holdout(scenario_path: Path, observed_dir: Path, workdir: Path, *, until: int = 2021,
             fit: Sequence[str] = HOLDOUT_FIT, fit_replications: int = 4, replications: int = 8, seed: int = 0,
-            workers: int | None = 1, max_evaluations: int = 15,
+            workers: int | None = 1, max_evaluations: int = 25,
             identify: bool = False) -> tuple[CalibrationOutcome, dict[str, Any]]:
     """The out-of-sample test: calibrate on the data up to January `until` (census) and calendar `until`-1 (flows),
     then forecast from the January `until` census and compare every later year with what was observed."""
