@@ -1,17 +1,19 @@
-"""One replication of a council's SEND system: a SimPy discrete-event simulation over array state.
+"""One replication of a council's SEND system: a SimPy discrete-event simulation over table state.
 
 Only real events are scheduled: a request's decision, an assessment's end, an appeal outcome, a repeat
 request, a child moving away. What happens to many children at once runs on one SimPy day clock: the monthly
 observer of queue levels, 1 September (ageing and phase transfers), changes of capacity, and the annual review
 team's day. The order of events is the engine's own, (time, priority class, sequence), defined in events.py;
-random numbers are per child (rng.py). People are rows of
-plain Python lists (fast scalar access in the handlers); the occupancy is built at the end from the recorded
-spells. The handlers are grouped by the part of the system they model:
+random numbers are per child (rng.py). The occupancy is built at the end from the recorded spells.
 
-    pipeline.py     requests, decisions, appeals, the officers' queue
-    placement.py    plans, places under capacity, waiting lists, moves, endings
-    reviews.py      the annual review team
-    transitions.py  moving away and the September clock
+Who owns what (state.py): `Run` holds the shared context (inputs, calendar, agenda, recorder, draws), the one
+people table (`People`: a row per child and the caseload counts its methods keep) and the four parts of the
+system, each owning its own state and handlers:
+
+    pipeline.py     Pipeline: requests, decisions, appeals, the officers' queue
+    placement.py    Placement: plans, places under capacity, waiting lists, moves, endings
+    reviews.py      Reviews: the annual review team
+    transitions.py  Transitions: moving away and the September clock
     events.py       the event order and the one scheduling function (`at`)
 
 Public entry point: `simulate(scenario, seed, replication, record_events)`.
@@ -22,16 +24,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import simpy
 
 from ..scenario.model import Scenario
+from .events import Agenda
 from .history import History
-from .inputs import compile_inputs
+from .inputs import Inputs, compile_inputs
 from .pipeline import Pipeline
 from .placement import Placement
 from .population import start_ages
+from .recorder import Recorder
 from .reviews import Reviews
 from .rng import ChildDraws, arrival_layers
-from .state import MAX_AGE, N_SETTINGS, band_of
+from .state import MAX_AGE, N_SETTINGS, Part, People, band_of
 from .transitions import Transitions
 
 
@@ -47,30 +52,40 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, record_eve
     return history
 
 
-def _length_biased(mean: float, cv: float) -> tuple[float, float]:
-    """(mean, cv) of the full duration of a task found in progress at a random moment (longer tasks are more
-    likely to be found): for a gamma(shape k) duration it is gamma(shape k + 1) with the same scale. The time
-    already spent is then a uniform share of it, which gives the stationary remaining time."""
-    return mean * (1.0 + cv * cv), cv / math.sqrt(1.0 + cv * cv)
+class Run:
+    """One replication: the shared context, the people table, the four parts, the clocks, and the run."""
 
+    def __init__(self, inp: Inputs, draws: ChildDraws, record_events: bool) -> None:
+        self.inp = inp
+        self.cal = cal = inp.cal
+        self.draws = draws
+        self.agenda = Agenda(cal.n_days)
+        self.env = simpy.Environment()
+        self.rec = Recorder(cal, record_events)
+        n_rows = self._people()
+        self.people = People(n_rows, self.rec)
+        self.pipeline = Pipeline(self)
+        self.placement = Placement(self)
+        self.reviews = Reviews(self)
+        self.transitions = Transitions(self)
+        self.parts: tuple[Part, ...] = (self.pipeline, self.placement, self.reviews, self.transitions)
+        for part in self.parts:
+            part.link(self)
 
-class Run(Pipeline, Placement, Reviews, Transitions):
-    """One replication: the start state, the clocks, and the run."""
-
-    def _people(self) -> None:
+    def _people(self) -> int:
         """Every child of the run gets a row and an identity before any draw (model/rng.py): the census plans
         (by age then setting), the requests and assessments open at the census date, then the requests of the
-        whole run in time order (each a candidate of an arrival layer)."""
+        whole run in time order (each a candidate of an arrival layer). Returns the number of rows."""
         inp, draws = self.inp, self.draws
         self.start_by_age = by_age = start_ages(inp.start_table, inp.age_profile)
-        n_start = int(by_age.sum())
+        self.n_start = n_start = int(by_age.sum())
         n_open = inp.open_requests + inp.open_assessments
         draws.add_group("census", np.arange(n_start), np.arange(n_start), n_start)
         draws.add_group("open", np.arange(n_start, n_start + n_open), np.arange(n_open), n_open)
         n_days = self.cal.n_days
         rate = np.asarray(self.inp.request_rate[:n_days], dtype=float)
         times, age_u, layers, positions, sizes = arrival_layers(draws.seed, draws.replication, rate, n_days)
-        first = n_start + n_open
+        self.arrival_first = first = n_start + n_open
         rows = np.arange(first, first + times.size)
         for j, size in enumerate(sizes):
             mine = layers == j
@@ -85,9 +100,7 @@ class Run(Pipeline, Placement, Reviews, Transitions):
             c = cums[int(day[mask][0])]
             ages[mask] = np.searchsorted(c, age_u[mask], side="right")
         self.arrivals = times, np.minimum(ages, MAX_AGE)
-        self._first_request_draws()
-        self.u_placement = draws.uniforms("placement", 0, draws.group_names("layer") + ("open",))
-        self.e_move_away = draws.exponentials("move_away")
+        return first + times.size
 
     def _start_state(self) -> None:
         """Plans on the census date, and requests and assessments already in the pipeline."""
@@ -104,112 +117,55 @@ class Run(Pipeline, Placement, Reviews, Transitions):
                 ages.extend([age] * n)
                 settings.extend([st] * n)
         bands = [band_of(a) for a in ages]
-        first, n = len(self.cohort), len(ages)
+        first, n = 0, len(ages)
         pids = range(first, first + n)
-        self._new_people(ages, [-math.inf] * n)
-        self._open_plans(pids, settings, bands)
+        self.people.fill(first, ages, [-math.inf] * n)
+        self.placement.open_census_plans(pids, settings, bands)
         # two uniforms each: overdue or not, and how far through the review interval
         us = draws.uniforms("start_overdue", 0, ("census",))[first:first + n]
         vs = draws.uniforms("start_review_position", 0, ("census",))[first:first + n]
         dues = [-v * interval[b] if u < overdue else v * interval[b] for u, v, b in zip(us, vs, bands, strict=True)]
-        self._schedule_moves_away(pids)
-        # reviews in order of due date (overdue ones all fall on day 0, oldest first)
-        due = np.array(dues, dtype=float)
-        order = np.lexsort((np.arange(n), due))
-        self.review_due[first:first + n] = dues
-        days = np.where(due > 0, np.ceil(due), 0).astype(np.int64)[order]
-        sorted_pids = (order + first).tolist()
-        n_buckets = len(self.reviews_by_day)
-        cuts = np.flatnonzero(np.diff(days)) + 1
-        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), n], strict=True):
-            if lo < hi and days[lo] < n_buckets:
-                self.reviews_by_day[int(days[lo])].extend(sorted_pids[lo:hi])
-        # requests awaiting a decision: part of their decision time has passed
-        cum = inp.request_age_cum[0]
-        age_u, elapsed_u = (draws.uniforms(stage, 0, ("open",)) for stage in ("start_open_age", "start_open_elapsed"))
-        for _ in range(inp.open_requests):
-            pid = len(self.cohort)
-            age = int(np.searchsorted(cum, age_u[pid], side="right"))
-            full = draws.duration("start_open_duration", 0, pid, *_length_biased(inp.decide_days[0], inp.decide_cv[0]),
-                                  ("open",))
-            elapsed = elapsed_u[pid] * full
-            self._new_person(age, -elapsed)
-            self.open_requests += 1
-            self.at(full - elapsed, self._decide, pid)
-        # assessments under way (up to capacity) and waiting for an officer, oldest first
-        n = inp.open_assessments
-        cap = inp.assess_capacity[0]
-        running = min(n, cap)
-        waiting = n - running
-        clear_days = waiting * inp.assess_days[0] / cap if cap > 0 else 0.0
-        for k in range(n):
-            pid = len(self.cohort)
-            age = int(np.searchsorted(cum, age_u[pid], side="right"))
-            if k < running:
-                full = draws.duration("start_open_duration", 0, pid,
-                                      *_length_biased(inp.assess_days[0], inp.assess_cv[0]), ("open",))
-                elapsed = elapsed_u[pid] * full
-                self._new_person(age, -(inp.decide_days[0] + elapsed))
-                self.in_assessment += 1
-                self.at(full - elapsed, self._complete_assessment, pid)
-            else:
-                waited = clear_days * (1.0 - (k - running) / waiting)
-                self._new_person(age, -(inp.decide_days[0] + waited))
-                self.queued_t[pid] = -waited
-                self.assess_queue.append(pid)
+        self.transitions.schedule_moves_away(pids)
+        self.reviews.start_census(first, dues)
+        # requests awaiting a decision and assessments under way or waiting, at the census date
+        self.pipeline.start(first + n)
 
     def run(self) -> History:
-        cal, env = self.cal, self.env
-        self._people()
+        cal, env, agenda = self.cal, self.env, self.agenda
         self._start_state()
         times, ages = self.arrivals
-        first = len(self.cohort)
-        years = np.asarray(self.year_of)[times.astype(int)]
-        self._new_people((ages - years).tolist(), times.tolist())
+        first = self.arrival_first
+        years = np.asarray(cal.year_of_day)[times.astype(int)]
+        self.people.fill(first, (ages - years).tolist(), times.tolist())
         # at the start of a day, in this order: the monthly observer (it sees the state before anything else
         # happens then), 1 September, changes of capacity
         for k, d in enumerate(cal.month_start_days):
-            self.at_start_of_day(max(d, 0), self._observe, k)
+            agenda.at_start_of_day(max(d, 0), self._observe, k)
         for d in cal.september_days:
-            self.at_start_of_day(d, self._september, d)
+            agenda.at_start_of_day(d, self.transitions.september, d)
         self._schedule_capacity_changes()
-        self.arrival_t = times.tolist()
-        self.arrival_first = first
-        if self.arrival_t:
-            self.at(self.arrival_t[0], self._arrival, 0)
-        self.every_day(self._review_day)
-        env.process(self.run_days(env))
+        self.pipeline.start_arrivals(first, times.tolist())
+        agenda.every_day(self.reviews.day)
+        env.process(agenda.run_days(env))
         env.run(until=cal.n_days)
-        self.rec.stats["events"] = self.n_events
-        self.rec.stats["people"] = len(self.cohort)
-        self._close_open_spells()
+        self.rec.stats["events"] = sum(part.n_events for part in self.parts)
+        self.rec.stats["people"] = self.people.size
+        self.people.close_open_spells(cal.n_days)
         return self.rec.history()
 
-    def _close_open_spells(self) -> None:
-        """A spell up to the end of the run for every plan still open, in bulk."""
-        open_ = [pid for pid in self.holders if self.active[pid]]
-        self.rec.spells([self.spell_start[pid] for pid in open_], [self.cal.n_days] * len(open_),
-                        [self.setting[pid] for pid in open_], [self.band[pid] for pid in open_])
-
-    def _arrival(self, k: int) -> None:
-        """The k-th new request; then the next one is scheduled."""
-        self.n_events += 1
-        self._request(self.arrival_first + k, self.arrival_t[k], "new")
-        k += 1
-        if k < len(self.arrival_t):
-            self.at(self.arrival_t[k], self._arrival, k)
-
     def _schedule_capacity_changes(self) -> None:
-        inp = self.inp
+        inp, agenda = self.inp, self.agenda
         for d in range(1, self.cal.n_days):
             if inp.assess_capacity[d] > inp.assess_capacity[d - 1]:
-                self.at_start_of_day(d, self._assessment_capacity_up, d)
+                agenda.at_start_of_day(d, self.pipeline.capacity_up, d)
             if inp.place_capacity[d] is not inp.place_capacity[d - 1]:
-                self.at_start_of_day(d, self._place_capacity_changed, d)
+                agenda.at_start_of_day(d, self.placement.capacity_changed, d)
 
     def _observe(self, month: int) -> None:
-        self.rec.levels(month, self.open_requests, len(self.assess_queue), self.in_assessment,
-                        self.reviews_overdue, self.n_waiting, self.n_active)
+        """Start-of-month levels (the state before anything else happens that day)."""
+        pipeline, people = self.pipeline, self.people
+        self.rec.levels(month, pipeline.open_requests, len(pipeline.assess_queue), pipeline.in_assessment,
+                        people.reviews_overdue, people.n_waiting, people.n_active)
 
 
 __all__ = ["Run", "simulate"]

@@ -32,7 +32,8 @@ Handler = Callable[[Any], None]
 
 
 class Agenda:
-    """The events of one replication, and the clock that runs them (the engine's State extends it)."""
+    """The events of one replication, and the clock that runs them (engine.Run holds one, `Run.agenda`; the
+    parts schedule through its `at`)."""
 
     def __init__(self, n_days: int) -> None:
         self.n_days = n_days

@@ -1,4 +1,4 @@
-"""Requests to plans: the decision whether to assess, appeals and repeat requests, and the officers' queue.
+"""Requests to plans: new requests, the decision whether to assess, appeals and repeat requests, the officers' queue.
 
 Assessments are limited by staff: at most `assessment capacity` run at once (filled posts x assessments each,
 dated). Requests that find every place taken wait first come first served; when the capacity falls, running
@@ -7,22 +7,50 @@ assessments finish and no new one starts until the number running is below it.
 
 from __future__ import annotations
 
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from ..domain import AGE_BAND_OF_AGE
 from .calendar import DAYS_PER_WEEK
-from .state import MAX_AGE, State
+from .state import MAX_AGE, Part
+
+if TYPE_CHECKING:
+    from .engine import Run
 
 
-class Pipeline(State):
-    """Event handlers from a request to an assessment's outcome.
+def _length_biased(mean: float, cv: float) -> tuple[float, float]:
+    """(mean, cv) of the full duration of a task found in progress at a random moment (longer tasks are more
+    likely to be found): for a gamma(shape k) duration it is gamma(shape k + 1) with the same scale. The time
+    already spent is then a uniform share of it, which gives the stationary remaining time."""
+    return mean * (1.0 + cv * cv), cv / math.sqrt(1.0 + cv * cv)
 
-    Draws (model/rng.py): a child's c-th request (c = self.cycle[pid], 0 for the first) uses slot c of the
-    stages decision_time, decision, appeal, appeal_success, rerequest, rerequest_time, assessment_time and
-    not_issue. Slot 0 comes from columns (`self.u_<stage>[pid]`, _first_request_draws); the few repeat
-    requests draw their own numbers one at a time (`draws.uniform(stage, c, pid)`: the same scheme).
+
+class Pipeline(Part):
+    """From a request to an assessment's outcome (a plan is placement's `issue_plan`).
+
+    Owns: `open_requests` (awaiting a decision), the officers' queue `assess_queue` and `in_assessment`; per
+    child `cycle` (which request of the child's, 0 = the first) and `queued_t` (when it joined the queue); the
+    new requests' times (`arrival_t`, rows from `arrival_first`).
+
+    Draws (model/rng.py): a child's c-th request uses slot c of the stages decision_time, decision, appeal,
+    appeal_success, rerequest, rerequest_time, assessment_time and not_issue. Slot 0 comes from columns
+    (`self.u_<stage>[pid]`) over the children with a request (`asked`: all but the census plans); the few
+    repeat requests draw their own numbers one at a time (`draws.uniform(stage, c, pid)`: the same scheme).
     """
 
-    def _first_request_draws(self) -> None:
-        """Columns of the draws of every child's first request (children with a request: not census plans)."""
+    def __init__(self, run: Run) -> None:
+        super().__init__(run)
+        n = self.people.size
+        self.open_requests = 0
+        self.in_assessment = 0
+        self.assess_queue: deque[int] = deque()
+        self.cycle: list[int] = [0] * n
+        self.queued_t: list[float] = [0.0] * n
+        self.arrival_t: list[float] = []
+        self.arrival_first = 0
         draws = self.draws
         self.asked = asked = draws.group_names("layer") + ("open",)
         self.u_decision = draws.uniforms("decision", 0, asked)
@@ -32,11 +60,65 @@ class Pipeline(State):
         self.e_rerequest_time = draws.exponentials("rerequest_time", 0, asked)
         self.u_not_issue = draws.uniforms("not_issue", 0, asked)
 
-    def _request(self, pid: int, t: float, kind: str) -> None:
+    # ---- the start: requests and assessments open at the census date, then the new requests ------------------
+    def start(self, first: int) -> None:
+        """Rows first.. are the requests awaiting a decision, then the assessments under way (up to capacity) and
+        waiting for an officer, oldest first: part of their time has passed (length-biased, model/rng.py)."""
+        inp, draws, people = self.inp, self.draws, self.people
+        cum = inp.request_age_cum[0]
+        age_u, elapsed_u = (draws.uniforms(stage, 0, ("open",)) for stage in ("start_open_age", "start_open_elapsed"))
+        pid = first
+        for _ in range(inp.open_requests):
+            age = int(np.searchsorted(cum, age_u[pid], side="right"))
+            full = draws.duration("start_open_duration", 0, pid, *_length_biased(inp.decide_days[0], inp.decide_cv[0]),
+                                  ("open",))
+            elapsed = elapsed_u[pid] * full
+            people.fill(pid, [age], [-elapsed])
+            self.open_requests += 1
+            self.at(full - elapsed, self.decide, pid)
+            pid += 1
+        n = inp.open_assessments
+        cap = inp.assess_capacity[0]
+        running = min(n, cap)
+        waiting = n - running
+        clear_days = waiting * inp.assess_days[0] / cap if cap > 0 else 0.0
+        for k in range(n):
+            age = int(np.searchsorted(cum, age_u[pid], side="right"))
+            if k < running:
+                full = draws.duration("start_open_duration", 0, pid,
+                                      *_length_biased(inp.assess_days[0], inp.assess_cv[0]), ("open",))
+                elapsed = elapsed_u[pid] * full
+                people.fill(pid, [age], [-(inp.decide_days[0] + elapsed)])
+                self.in_assessment += 1
+                self.at(full - elapsed, self.complete_assessment, pid)
+            else:
+                waited = clear_days * (1.0 - (k - running) / waiting)
+                people.fill(pid, [age], [-(inp.decide_days[0] + waited)])
+                self.queued_t[pid] = -waited
+                self.assess_queue.append(pid)
+            pid += 1
+
+    def start_arrivals(self, first: int, times: list[float]) -> None:
+        """The new requests of the whole run are rows first.., at these times (in order)."""
+        self.arrival_t = times
+        self.arrival_first = first
+        if times:
+            self.at(times[0], self.arrival, 0)
+
+    def arrival(self, k: int) -> None:
+        """The k-th new request; then the next one is scheduled."""
+        self.n_events += 1
+        self.request(self.arrival_first + k, self.arrival_t[k], "new")
+        k += 1
+        if k < len(self.arrival_t):
+            self.at(self.arrival_t[k], self.arrival, k)
+
+    # ---- requests and decisions ----------------------------------------------------------------------------------
+    def request(self, pid: int, t: float, kind: str) -> None:
         d = int(t)
         self.rec.f_requests[self.month_of[d]] += 1
         self.open_requests += 1
-        self.request_t[pid] = t
+        self.people.request_t[pid] = t
         inp = self.inp
         if self.rec.events is not None:
             self.rec.events.append((t, "request", pid, kind))
@@ -44,17 +126,17 @@ class Pipeline(State):
         if kind == "rerequest":
             c += 1
             self.cycle[pid] = c
-        self.at(self.now + self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d],
-                                               self.asked), self._decide, pid)
+        self.at(t + self.draws.duration("decision_time", c, pid, inp.decide_days[d], inp.decide_cv[d], self.asked),
+                self.decide, pid)
 
-    def _decide(self, pid: int) -> None:
+    def decide(self, pid: int) -> None:
         self.n_events += 1
-        t = self.now
+        t = self.agenda.now
         d = int(t)
         m = self.month_of[d]
         inp, rec = self.inp, self.rec
         self.open_requests -= 1
-        age = self.cohort[pid] + self.year_of[d]
+        age = self.people.cohort[pid] + self.year_of[d]
         b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
         c = self.cycle[pid]
         draws = self.draws
@@ -63,7 +145,7 @@ class Pipeline(State):
             rec.f_decisions_to_assess[m] += 1
             if rec.events is not None:
                 rec.events.append((t, "decision", pid, "assess"))
-            self._join_assessment(pid, t)
+            self.join_assessment(pid, t)
             return
         rec.f_refusals[m] += 1
         if rec.events is not None:
@@ -76,33 +158,33 @@ class Pipeline(State):
         if appeal < inp.appeal_p[d]:
             rec.f_appeals[m] += 1
             if success < inp.appeal_success_p[d]:
-                self.at(self.now + inp.appeal_days[d], self._appeal_won, pid)
+                self.at(t + inp.appeal_days[d], self.appeal_won, pid)
                 return
         if again < inp.rerequest_p[d]:
             e = self.e_rerequest_time[pid] if c == 0 else draws.exponential("rerequest_time", c, pid)
-            self.at(self.now + e * inp.rerequest_days[d], self._rerequest, pid)
+            self.at(t + e * inp.rerequest_days[d], self.rerequest, pid)
 
-    def _appeal_won(self, pid: int) -> None:
+    def appeal_won(self, pid: int) -> None:
         self.n_events += 1
-        t = self.now
+        t = self.agenda.now
         self.rec.f_appeals_won[self.month_of[int(t)]] += 1
         if self.rec.events is not None:
             self.rec.events.append((t, "appeal_won", pid, ""))
-        self._join_assessment(pid, t)
+        self.join_assessment(pid, t)
 
-    def _rerequest(self, pid: int) -> None:
+    def rerequest(self, pid: int) -> None:
         self.n_events += 1
-        self._request(pid, self.now, "rerequest")
+        self.request(pid, self.agenda.now, "rerequest")
 
     # ---- assessments: c officers' places, first come first served ---------------------------------------------
-    def _join_assessment(self, pid: int, t: float) -> None:
+    def join_assessment(self, pid: int, t: float) -> None:
         if self.in_assessment < self.inp.assess_capacity[int(t)]:
-            self._start_assessment(pid, t, t)
+            self.start_assessment(pid, t, t)
         else:
             self.queued_t[pid] = t
             self.assess_queue.append(pid)
 
-    def _start_assessment(self, pid: int, t: float, queued: float) -> None:
+    def start_assessment(self, pid: int, t: float, queued: float) -> None:
         d = int(t)
         inp, rec = self.inp, self.rec
         self.in_assessment += 1
@@ -112,24 +194,25 @@ class Pipeline(State):
             rec.events.append((t, "assessment_start", pid, ""))
         took = self.draws.duration("assessment_time", self.cycle[pid], pid, inp.assess_days[d], inp.assess_cv[d],
                                    self.asked)
-        self.at(self.now + took, self._complete_assessment, pid)
+        self.at(t + took, self.complete_assessment, pid)
 
-    def _pull_assessments(self, t: float) -> None:
+    def pull_assessments(self, t: float) -> None:
+        """Start the queue's oldest assessments while there is capacity."""
         cap = self.inp.assess_capacity[int(t)]
         q = self.assess_queue
         while q and self.in_assessment < cap:
             pid = q.popleft()
-            self._start_assessment(pid, t, self.queued_t[pid])
+            self.start_assessment(pid, t, self.queued_t[pid])
 
-    def _complete_assessment(self, pid: int) -> None:
+    def complete_assessment(self, pid: int) -> None:
         self.n_events += 1
-        t = self.now
+        t = self.agenda.now
         d = int(t)
         m = self.month_of[d]
         rec = self.rec
         self.in_assessment -= 1
         rec.f_assessments_completed[m] += 1
-        age = self.cohort[pid] + self.year_of[d]
+        age = self.people.cohort[pid] + self.year_of[d]
         b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
         c = self.cycle[pid]
         u = self.u_not_issue[pid] if c == 0 else self.draws.uniform("not_issue", c, pid)
@@ -138,9 +221,10 @@ class Pipeline(State):
             if rec.events is not None:
                 rec.events.append((t, "not_issued", pid, ""))
         else:
-            self._issue_plan(pid, t, d, m, b)
+            self.placement.issue_plan(pid, t, d, m, b)
         if self.assess_queue:
-            self._pull_assessments(t)
+            self.pull_assessments(t)
 
-    def _assessment_capacity_up(self, day: int) -> None:
-        self._pull_assessments(day)
+    def capacity_up(self, day: int) -> None:
+        """Start-of-day event: more officers' places from today."""
+        self.pull_assessments(day)

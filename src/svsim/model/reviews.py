@@ -3,30 +3,75 @@
 A review falls due an interval after the last one (or after the plan was issued). Each day the reviews due
 that day join the backlog and the team completes as many as its capacity for the day allows (the month's
 capacity spread over its days; unused capacity is not banked). A review may end the plan, move the child
-(subject to places), or continue it; the next review is due an interval after this one. The engine's day clock
-(engine.Run._day_clock) runs the team's day after the start-of-day events and before the day's timed events.
+(subject to places), or continue it; the next review is due an interval after this one. The agenda
+(events.py) runs the team's day (`Reviews.day`, a DAILY callback) after the start-of-day events and before the
+day's timed events.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .calendar import DAYS_PER_WEEK
 from .inputs import pick
-from .state import State
+from .state import Part
+
+if TYPE_CHECKING:
+    from array import array
+
+    from .engine import Run
 
 _SLOW = 2.0
 """A threshold above every uniform draw: the review goes through the full (exact) path."""
 
 
-class Reviews(State):
-    """The annual review team."""
+class Reviews(Part):
+    """The annual review team.
 
-    def _schedule_review(self, pid: int, due: float) -> None:
+    Owns: per child `review_due` (when its next review is due) and `n_reviews` (reviews done: the slot of its
+    next review draw); the reviews falling due on each day (`by_day`), the backlog in order (`due_queue` from
+    `head`; People keeps who is in it and `reviews_overdue`), the day's unused capacity (`tokens`), and the
+    review draws (`u_review[k][pid]`: stage "review", slot k = the child's k-th review, a column built on first
+    use).
+    Offers: schedule (a plan's next review), start_census (the census plans' reviews), day (the DAILY callback).
+    """
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(run)
+        n = self.people.size
+        self.review_due: list[float] = [math.inf] * n
+        self.n_reviews: list[int] = [0] * n
+        self.by_day: list[list[int]] = [[] for _ in range(self.cal.n_days + 1)]  # who falls due on each day
+        self.due_queue: list[int] = []  # due and not yet done, oldest first, from index head
+        self.head = 0
+        self.tokens = 0.0
+        self.quiet_cache: dict[tuple[int, int], tuple[list[float], object]] = {}  # _quiet_thresholds
+        self.u_review: list[array] = []  # by the child's review number (0 = its first)
+
+    def schedule(self, pid: int, due: float) -> None:
+        """Child pid's next review is due at time `due`."""
         self.review_due[pid] = due
         day = math.ceil(due) if due > 0 else 0
-        if day < len(self.reviews_by_day):
-            self.reviews_by_day[day].append(pid)
+        if day < len(self.by_day):
+            self.by_day[day].append(pid)
+
+    def start_census(self, first: int, dues: list[float]) -> None:
+        """Rows first.. (the census plans) are due at these times (negative: overdue): schedule for each, in order
+        of due date (overdue ones all fall on day 0, oldest first), in bulk."""
+        n = len(dues)
+        due = np.array(dues, dtype=float)
+        order = np.lexsort((np.arange(n), due))
+        self.review_due[first:first + n] = dues
+        days = np.where(due > 0, np.ceil(due), 0).astype(np.int64)[order]
+        sorted_pids = (order + first).tolist()
+        n_buckets = len(self.by_day)
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), n], strict=True):
+            if lo < hi and days[lo] < n_buckets:
+                self.by_day[int(days[lo])].extend(sorted_pids[lo:hi])
 
     def _quiet_thresholds(self, cease_p: tuple[float, ...], moves: tuple) -> list[float]:
         """By (band x N_SETTINGS + setting): a review whose uniform draw is at least this neither ends the plan
@@ -49,7 +94,7 @@ class Reviews(State):
         cache[key] = (out, (cease_p, moves))  # keep the objects alive, so their ids stay theirs
         return out
 
-    def _review_day(self, d: int) -> None:
+    def day(self, d: int) -> None:
         """Reviews falling due today join the backlog; the team does as many as today's capacity allows.
 
         Each review is one uniform draw u: the plan ends if u < p_cease, else (u - p_cease) / (1 - p_cease) picks
@@ -57,24 +102,23 @@ class Reviews(State):
         date, so they are done in bulk; the few that end a plan or move a child are done one by one, in order,
         and see every change made by the reviews before them. The result is that of doing them one at a time.
         """
-        due_q, active, in_queue, due_of = self.reviews_due, self.active, self.in_review_queue, self.review_due
+        people = self.people
+        due_q, active, in_queue, due_of = self.due_queue, people.active, people.in_review_queue, self.review_due
         rec, inp = self.rec, self.inp
         m = self.month_of[d]
-        buckets = self.reviews_by_day
+        buckets = self.by_day
         today = buckets[d]
         if today:
             new = [pid for pid in today if active[pid]]
             if new:
                 due_q.extend(new)
-                for pid in new:
-                    in_queue[pid] = True
-                self.reviews_overdue += len(new)
+                people.join_review_backlog(new)
                 rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
             buckets[d] = []
-        head = self.reviews_head
-        tokens = self.review_tokens + inp.review_capacity_per_day[d]
+        head = self.head
+        tokens = self.tokens + inp.review_capacity_per_day[d]
         if head == len(due_q) or tokens < 1.0:
-            self.review_tokens = min(tokens, 1.0)
+            self.tokens = min(tokens, 1.0)
             return
         # the reviews done today: the oldest still waiting (skipping plans that ended while waiting)
         todo: list[int] = []
@@ -90,14 +134,14 @@ class Reviews(State):
         if head > 4096 and 2 * head > len(due_q):
             del due_q[:head]
             head = 0
-        self.reviews_head = head
+        self.head = head
         done = len(todo)
         if not done:
-            self.review_tokens = min(tokens, 1.0)
+            self.tokens = min(tokens, 1.0)
             return
         tokens -= done  # exact: whole numbers off a float below 2**52
-        self.review_tokens = min(tokens, 1.0)  # idle capacity is not banked beyond one review
-        self.reviews_overdue -= done
+        self.tokens = min(tokens, 1.0)  # idle capacity is not banked beyond one review
+        people.leave_review_backlog(todo)
         rec.f_reviews_completed[m] += done
         self.n_events += done
         t = float(d)
@@ -113,12 +157,13 @@ class Reviews(State):
         next_day: list[list[int]] = []
         for iv in interval:
             due = t + iv
-            day = int(due)
-            if day < due:
-                day += 1
+            on = int(due)
+            if on < due:
+                on += 1
             next_due.append(due)
-            next_day.append(buckets[day] if day < n_buckets else [])
-        band, setting, n_reviews = self.band, self.setting, self.n_reviews
+            next_day.append(buckets[on] if on < n_buckets else [])
+        band, setting, n_reviews = people.band, people.setting, self.n_reviews
+        cease, move = self.placement.cease, self.placement.move
         columns = self.u_review  # columns[k]: every child's draw for its k-th review
         for pid in todo:
             k = n_reviews[pid]
@@ -129,20 +174,19 @@ class Reviews(State):
                 while len(columns) <= k:
                     columns.append(self.draws.uniforms("review", len(columns)))
                 u = columns[k][pid]
-            in_queue[pid] = False
             b = band[pid]
             if u < quiet[b * n_settings + setting[pid]]:
                 if events is not None:
                     events.append((t, "review", pid, ""))
                 p = cease_p[b]
                 if u < p:
-                    self._cease(pid, t, rec.f_ceased_review, "review")
+                    cease(pid, t, rec.f_ceased_review, "review")
                     continue
                 mv = moves[setting[pid]]
                 if mv is not None:
                     v = (u - p) / (1.0 - p)
                     if v < mv[0][-1]:  # a move (most reviews move nobody)
                         rec.f_review_moves[m] += 1
-                        self._move(pid, pick(mv[0], mv[1], v), t, d, m)
+                        move(pid, pick(mv[0], mv[1], v), t, d, m)
             due_of[pid] = next_due[b]
             next_day[b].append(pid)
