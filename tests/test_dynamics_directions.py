@@ -104,12 +104,10 @@ def test_annual_review_backlog_team_clears_reviews(runs):
         assert kpi_gain(runs, "annual-review-backlog-team", "reviews_overdue_share", fy) <= -0.03
 
 
-@pytest.mark.xfail(strict=True, reason="missing mechanism: plan endings at review by reason and age band, with the "
-                   "backlog team's 20.3% cease share for the overdue reviews it clears (docs/dynamics.md, 'Plan "
-                   "endings'): today its reviews cease at the ordinary 1-7%, so it saves about £0")
 def test_annual_review_backlog_team_saves_by_ceasing_plans(runs):
-    """The team ceased 20.3% of the reviews it completed (Report): about 150 extra reviews a month ending ~30 plans,
-    over 300 a year at ~£12k, so at least £10m by 2027-28 (measured today: £2.5m, sd £5.9m, i.e. about 0)."""
+    """The team ceased 20.3% of the reviews it completed (Report): 150 reviews a month of the oldest overdue plans,
+    of which the 16-25s cease at 20.3% (annual_review.overdue_cease_probability), end about 120 more plans a year
+    than the ordinary rates would, so at least £10m by 2027-28 (measured: £27.6m, sd £0.4m)."""
     assert saving(runs, "annual-review-backlog-team", ACC) >= 10.0
 
 

@@ -31,12 +31,14 @@ def total_plans(h, day: int) -> int:
 
 
 def check_conservation(h) -> None:
-    """Plans at the start of a month + plans issued - plans ended in the month = plans at the start of the next."""
+    """Plans at the start of a month + plans issued + plans moved in - plans ended in the month = plans at the start
+    of the next."""
     days = [max(d, 0) for d in (h.day_of(m) for m in h.month_starts)]
     ended = h.flows["ceased_review"] + h.flows["ceased_phase_transfer"] + h.flows["ceased_age"] + h.flows["moved_away"]
     for m in range(len(days) - 1):
         start, end = total_plans(h, days[m]), total_plans(h, days[m + 1])
-        assert start + h.flows["plans_issued"][m] - ended[m] == end, f"month {h.month_starts[m]}"
+        assert start + h.flows["plans_issued"][m] + h.flows["moved_in"][m] - ended[m] == end, \
+            f"month {h.month_starts[m]}"
         assert h.levels["plans"][m] == start
     assert (h.flows["ceased"] == ended).all()
 

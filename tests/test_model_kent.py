@@ -8,7 +8,7 @@ interventions apply (they start after January 2023 except the refusal criteria, 
 Tolerances: total within 2% and each band within 5%, for the median of replications 0-4 (seed 0). Between
 replications the total moves by about +-0.5% and the bands by +-1% to +-2% (under 5: +-4%, as it is small), so the
 median of five carries about a third of that. The 20-25 band is a known miss, tested against its own wider band:
-the model continues the 2019-2021 trend of the band (+315 to +341 a year, DfE) and gives about +11%, while
+the model continues the 2019-2021 trend of the band (+315 to +341 a year, DfE) and gives about +10%, while
 Kent's census rose by only 152 in 2022, the year the DfE's own stock-flow account has an unexplained gap of
 -176 plans (17,733 + 2,314 issued - 940 ceased = 19,107 against 18,931 counted; tools/derive_kent_inputs.py).
 """
@@ -20,7 +20,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from svsim.domain import AGE_BANDS
+from svsim.domain import AGE_BANDS, SETTINGS
 from svsim.model import simulate
 
 CENSUS_2023 = dt.date(2023, 1, 19)
@@ -54,12 +54,12 @@ def test_january_2023_band_within_5_percent(census, band):
 
 
 def test_january_2023_age_20_25_known_miss(census):
-    """About +11% (see the module docstring); fails if the miss grows beyond 14% or turns into an undershoot."""
+    """About +10% (see the module docstring); fails if the miss grows beyond 14% or turns into an undershoot."""
     by_band, _ = census
     assert 1.0 < by_band["age_20_25"] / ACTUAL["age_20_25"] < 1.14
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: 20-25 runs about 11% above the January 2023 census")
+@pytest.mark.xfail(strict=True, reason="known miss: 20-25 runs about 10% above the January 2023 census")
 def test_january_2023_age_20_25_within_5_percent(census):
     by_band, _ = census
     assert by_band["age_20_25"] == pytest.approx(ACTUAL["age_20_25"], rel=0.05)
@@ -92,6 +92,27 @@ def test_kent_conserves_plans_every_month(kent_runs, replication):
     h = kent_runs[replication]
     days = [max(h.day_of(m), 0) for m in h.month_starts]
     stock = [int(h.occupancy[d].sum()) for d in days]
-    change = h.flows["plans_issued"] - h.flows["ceased"]
+    change = h.flows["plans_issued"] + h.flows["moved_in"] - h.flows["ceased"]
     assert stock[0] == 17_733
     assert all(stock[m] + change[m] == stock[m + 1] for m in range(len(days) - 1))
+
+
+def test_2022_endings_other_than_age_and_moving_away_are_kents(kent_runs):
+    """DfE ceased_plans.csv 2022: 940 plans ended, 515 of them for reasons other than the maximum age (177) and
+    moving away (248): needs met, education, employment, no longer engaging, other. The model ends them at reviews
+    (NEET at a higher rate), at 16 and at 19: within 15% of 515 (the median; between replications about +-4%)."""
+    other = np.median([_year_2022(h, "ceased_review") + _year_2022(h, "ceased_phase_transfer") for h in kent_runs])
+    assert other == pytest.approx(515, rel=0.15)
+
+
+def test_educated_elsewhere_and_neet_follow_their_2019_2023_trend(kent_runs):
+    """eotas + neet_awaiting (DfE: 910, 975, 1,161, 1,373, 1,364 in January 2019-2023; derive_kent_inputs.py
+    section f) each January 2023-2028: within 15% of 1,364 grown at between 0% (2022's change) and the 2019-2023
+    mean of +10.6% a year; every stock non-negative. Without routes in from existing plans it shrank every year."""
+    s = [SETTINGS.index("eotas"), SETTINGS.index("neet_awaiting")]
+    for h in kent_runs:
+        assert h.occupancy.min() >= 0
+        for k, year in enumerate(range(2023, 2029)):
+            day = dt.date(year, 1, 19) if year < 2028 else dt.date(2028, 1, 20)
+            stock = float(h.census(day)[s].sum())
+            assert 0.85 * 1364 <= stock <= 1.15 * 1364 * 1.106 ** k, (year, stock)

@@ -692,6 +692,23 @@ def section_f():
     out("    #   completed in May 2023 were ceased. These were prioritised overdue cases, so the share is a rate for")
     out("    #   overdue reviews cleared by that team, not for every review (DfE 2022 gives about 2.9% of ~17,400")
     out("    #   reviews: %d endings other than age 25 and moves away)." % (leaving + anywhere))
+    # the allocation the base uses (scenarios/base.yaml annual_review.cease_probability): needs met and deceased
+    # at every age; leaving education and 'other' at 16-25, shared between the transfers at 16 and 19, NEET and
+    # the reviews of the two bands (that split is a fit to the January 2023 16-19 and 20-25 bands)
+    every_age = reason["needs_met"] + reason["deceased"]
+    young = leaving + reason["other"] + reason["not_rec"]
+    neet22 = map_old_estab(est_cl, "2022", "Total_ehc", "sen2_estab_caseload 2022")[0]["neet_awaiting"]
+    out("    endings_allocation:   # as used in scenarios/base.yaml")
+    out("      needs_met_and_deceased_rate_per_year_all_ages: %s   # (%d + %d) / %d plans"
+        % (pct4(every_age, total["2022"]), reason["needs_met"], reason["deceased"], total["2022"]))
+    out("      leaving_and_other_rate_per_year_16_25: %s   # (%d leaving + %d other + %d not recorded) / %d plans"
+        " aged 16-25" % (pct4(young, post16), leaving, reason["other"], reason["not_rec"], post16))
+    out("      no_engage_per_neet_awaiting_plan: %s   # %d no longer engaging / %d plans NEET or awaiting provision"
+        % (pct4(reason["no_engage"], neet22), reason["no_engage"], neet22))
+    neet_only = sum(num(r["Total_ehc"]) for r in est_cl if is_kent(r) and r["time_period"] == "2022"
+                    and r["establishment_type"] == "NEET")
+    out("      # (January 2022, %s, mapped as in the setting mapping; NEET alone: %d)"
+        % (src(OLD, "sen2_estab_caseload.csv"), neet_only))
     out("  # 2019-2021 (old collection, series break): DisleftEHC = left school at or after the end of compulsory")
     out("  #   schooling; rate per plan aged 16-25 in January:")
     for y in ("2019", "2020", "2021"):

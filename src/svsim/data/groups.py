@@ -145,8 +145,9 @@ FLOW_MEASURES: dict[str, str] = {
                             "- max_age - transfer - moved_outside_eng",
     "transfers_out": "plans ended on moving to another council or leaving England (History: moved_away) "
                      "| DfE ceased_plans.csv transfer + moved_outside_eng; sen2_mi.csv DisleaEHC",
-    "transfers_in": "plans arriving with a child from another council (History: moved_in when the engine "
-                    "records it, else 0: the model does not yet bring plans in) | not published in our extracts",
+    "transfers_in": "plans arriving with a child from another council (History: moved_in, "
+                    "transitions.move_in_rate_per_year) | not published in our extracts (residual of DfE's "
+                    "stock-and-flow account, tools/derive_kent_inputs.py section f)",
     "appeals": "appeals against a refusal to assess (History: appeals) | not published as such "
                "(assessments.csv number_assess_tribunal counts tribunal-related assessments)",
     "moves_mainstream_to_special": "moves from mainstream or SRP to special or independent special "

@@ -37,7 +37,7 @@ from .recorder import Recorder
 from .reviews import Reviews
 from .rng import ChildDraws, arrival_layers
 from .state import MAX_AGE, N_SETTINGS, Part, People, band_of
-from .transitions import Transitions
+from .transitions import Transitions, move_in_candidates
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, record_events: bool = False) -> History:
@@ -100,7 +100,10 @@ class Run:
             c = cums[int(day[mask][0])]
             ages[mask] = np.searchsorted(c, age_u[mask], side="right")
         self.arrivals = times, np.minimum(ages, MAX_AGE)
-        return first + times.size
+        # moves in from other councils: candidates with identities of their own, after every other row
+        self.move_in_first = first + times.size
+        self.move_ins = move_in_candidates(inp, draws, self.move_in_first, self.move_in_first)
+        return self.move_in_first + len(self.move_ins[0])
 
     def _start_state(self) -> None:
         """Plans on the census date, and requests and assessments already in the pipeline."""
@@ -145,6 +148,7 @@ class Run:
             agenda.at_start_of_day(d, self.transitions.september, d)
         self._schedule_capacity_changes()
         self.pipeline.start_arrivals(first, times.tolist())
+        self.transitions.start_move_ins()
         agenda.every_day(self.reviews.day)
         env.process(agenda.run_days(env))
         env.run(until=cal.n_days)

@@ -6,7 +6,7 @@ plan-days in any period are a plain sum over its days, and cost is an exact func
 
 As the engine fills it (svsim.model.simulate): an event at time t (days, a float) belongs to day floor(t) and
 to that day's month in the flows, and shows in the occupancy from the start of the next day; so for every
-month, plans at its start + plans_issued - ceased = plans at the start of the next month. Changes made by the
+month, plans at its start + plans_issued + moved_in - ceased = plans at the start of the next month. Changes made by the
 1 September clock show from 2 September. Levels are read at 00:00 on the first of each month, before anything
 else happens then (the first month's at the census date).
 """
@@ -34,9 +34,10 @@ class History:
     assessments_started, assessments_completed, plans_issued, plans_issued_within_20_weeks, not_issued,
     reviews_due, reviews_completed, ceased_review, ceased_phase_transfer, ceased_age, moved_away,
     placed_in_fallback. The engine adds: appeals, decisions_to_assess, review_moves, transfer_moves,
-    started_waiting (a child found its setting full and waits), admitted_from_waiting, and ceased (the sum of
-    the four ways a plan ends). reviews_due counts reviews falling due (not those already overdue at the
-    census)."""
+    started_waiting (a child found its setting full and waits), admitted_from_waiting, reviews_by_backlog_team
+    (reviews done by a backlog team, within reviews_completed), moved_in (plans arriving from other councils: not
+    new plans) and ceased (the sum of the four ways a plan ends). reviews_due counts reviews falling due (not
+    those already overdue at the census)."""
     levels: dict[str, np.ndarray]
     """Values at the start of each calendar month. At least: open_requests, assessment_queue,
     assessments_in_progress, reviews_overdue, waiting_for_place. The engine adds: plans (all plans)."""

@@ -66,9 +66,13 @@ class Inputs:
     review_capacity_per_day: list[float]  # by day (inf = unlimited)
     review_cease: list[tuple[float, ...]]
     review_moves: list[tuple[Moves, ...]]  # by day, by from-setting
+    review_cease_factor: list[tuple[float, ...]]  # by day, by setting: multiplier on review_cease
+    review_team_per_day: list[float]  # by day: backlog-team reviews (overdue ones only; inf = unlimited)
+    review_overdue_cease: list[tuple[float, ...]]  # by day, by band: cease probability of a backlog-team review
     # transitions
     move_away_hazard: list[float]  # cumulative hazard at the start of each day
     move_away_rate: list[float]  # per day
+    move_in_rate: list[float]  # by day: plans arriving from other councils per day, per plan held
     plan_end_age: int
     transfer_at_age: dict[int, str]
     transfer_cease: dict[str, list[float]]
@@ -183,6 +187,12 @@ def compile_inputs(sc: Scenario) -> Inputs:
     review_capacity_per_day = daily(cal, [rpm], lambda d: float(rpm.at(d)))
     review_capacity_per_day = [c / cal.days_in_month_of_day[i] for i, c in enumerate(review_capacity_per_day)]
 
+    team = S("annual_review.backlog_team_reviews_per_month")
+    review_team_per_day = daily(cal, [team], lambda d: float(team.at(d)))
+    review_team_per_day = [c / cal.days_in_month_of_day[i] for i, c in enumerate(review_team_per_day)]
+    factor_series = [S(f"annual_review.cease_setting_factor.{s}") for s in SETTINGS]
+    review_cease_factor = daily(cal, factor_series, lambda d: tuple(float(f.at(d)) for f in factor_series))
+
     def moves_table(prefix: str) -> list[tuple[Moves, ...]]:
         sers = {(f, t): S(f"{prefix}.{f}.{t}") for f in SETTINGS for t in SETTINGS}
 
@@ -209,6 +219,9 @@ def compile_inputs(sc: Scenario) -> Inputs:
     hazard = [0.0]
     for d in range(cal.n_days):
         hazard.append(hazard[-1] + move_rate[d])
+
+    mir = S("transitions.move_in_rate_per_year")
+    move_in_rate = daily(cal, [mir], lambda d: float(mir.at(d)) / DAYS_PER_YEAR)
 
     transfer_cease: dict[str, list[float]] = {}
     transfer_moves: dict[str, list] = {}
@@ -245,8 +258,12 @@ def compile_inputs(sc: Scenario) -> Inputs:
         review_capacity_per_day=review_capacity_per_day,
         review_cease=by_band("annual_review.cease_probability"),
         review_moves=moves_table("annual_review.moves"),
+        review_cease_factor=review_cease_factor,
+        review_team_per_day=review_team_per_day,
+        review_overdue_cease=by_band("annual_review.overdue_cease_probability"),
         move_away_hazard=hazard,
         move_away_rate=move_rate,
+        move_in_rate=move_in_rate,
         plan_end_age=int(S("transitions.plan_end_age").first),
         transfer_at_age={age: name for name, age in PHASE_TRANSFERS.items()},
         transfer_cease=transfer_cease,

@@ -18,6 +18,7 @@ FLOW_KEYS: tuple[str, ...] = (
     "assessments_completed", "plans_issued", "plans_issued_within_20_weeks", "not_issued", "reviews_due",
     "reviews_completed", "review_moves", "transfer_moves", "ceased_review", "ceased_phase_transfer", "ceased_age",
     "moved_away", "placed_in_fallback", "started_waiting", "admitted_from_waiting",
+    "reviews_by_backlog_team", "moved_in",
 )
 """Monthly counts filled by the engine (History documents the required ones; the rest are extras)."""
 

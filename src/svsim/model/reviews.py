@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..domain import AGE_BANDS
 from .calendar import DAYS_PER_WEEK
 from .inputs import pick
 from .state import Part
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     from array import array
 
     from .engine import Run
+
+FACTOR_FROM_BAND = AGE_BANDS.index("age_16_19")
+"""annual_review.cease_setting_factor applies from this band on: NEET is a post-16 status, and below 16 the
+setting holds children awaiting provision, whose plans do not end for disengaging."""
 
 _SLOW = 2.0
 """A threshold above every uniform draw: the review goes through the full (exact) path."""
@@ -48,7 +53,8 @@ class Reviews(Part):
         self.due_queue: list[int] = []  # due and not yet done, oldest first, from index head
         self.head = 0
         self.tokens = 0.0
-        self.quiet_cache: dict[tuple[int, int], tuple[list[float], object]] = {}  # _quiet_thresholds
+        self.quiet_cache: dict[tuple[int, int, int], tuple[tuple[list[float], list[float]], object]] = {}
+        self.team_tokens = 0.0  # the backlog team's unused capacity carried into the next day (at most one)
         self.u_review: list[array] = []  # by the child's review number (0 = its first)
 
     def schedule(self, pid: int, due: float) -> None:
@@ -73,26 +79,33 @@ class Reviews(Part):
             if lo < hi and days[lo] < n_buckets:
                 self.by_day[int(days[lo])].extend(sorted_pids[lo:hi])
 
-    def _quiet_thresholds(self, cease_p: tuple[float, ...], moves: tuple) -> list[float]:
-        """By (band x N_SETTINGS + setting): a review whose uniform draw is at least this neither ends the plan
-        nor moves the child. It is the exact boundary p + (1 - p) x P(move) raised by 1e-9, far above rounding
-        error, so a draw just below it still goes through the exact test; the result never depends on it."""
+    def _quiet_thresholds(self, cease_p: tuple[float, ...], moves: tuple, factor: tuple[float, ...]
+                          ) -> tuple[list[float], list[float]]:
+        """By (band x N_SETTINGS + setting): (the cease probability, the quiet threshold). A review whose uniform
+        draw is at least the threshold neither ends the plan nor moves the child. It is the exact boundary
+        p + (1 - p) x P(move) raised by 1e-9, far above rounding error, so a draw just below it still goes
+        through the exact test; the result never depends on it. The cease probability is the band's times the
+        setting's factor (annual_review.cease_setting_factor) from the 16-19 band on, at most 1; a child waiting
+        for a place keeps the band's own probability (the exact test uses it; the threshold is an upper bound)."""
         cache = self.quiet_cache
-        key = (id(cease_p), id(moves))
+        key = (id(cease_p), id(moves), id(factor))
         hit = cache.get(key)
         if hit is not None:
             return hit[0]
-        out = []
-        for p in cease_p:
-            for mv in moves:
+        probs: list[float] = []
+        out: list[float] = []
+        for b, pb in enumerate(cease_p):
+            for mv, f in zip(moves, factor, strict=True):
+                p = min(1.0, pb * f) if b >= FACTOR_FROM_BAND else pb
+                probs.append(p)
                 if p >= 1.0:
                     out.append(_SLOW)
                 elif mv is None:
                     out.append(p)
                 else:
                     out.append(p + (1.0 - p) * mv[0][-1] + 1e-9)
-        cache[key] = (out, (cease_p, moves))  # keep the objects alive, so their ids stay theirs
-        return out
+        cache[key] = ((probs, out), (cease_p, moves, factor))  # keep the objects alive, so their ids stay theirs
+        return probs, out
 
     def day(self, d: int) -> None:
         """Reviews falling due today join the backlog; the team does as many as today's capacity allows.
@@ -115,6 +128,8 @@ class Reviews(Part):
                 people.join_review_backlog(new)
                 rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
             buckets[d] = []
+        if inp.review_team_per_day[d] > 0:
+            self._backlog_team_day(d)
         head = self.head
         tokens = self.tokens + inp.review_capacity_per_day[d]
         if head == len(due_q) or tokens < 1.0:
@@ -146,9 +161,13 @@ class Reviews(Part):
         self.n_events += done
         t = float(d)
         rec.w_review_late.extend([(t - due_of[pid]) / DAYS_PER_WEEK if t > due_of[pid] else 0.0 for pid in todo])
-        cease_p, moves, interval = inp.review_cease[d], inp.review_moves[d], inp.review_interval_days[d]
+        moves, interval = inp.review_moves[d], inp.review_interval_days[d]
         events = rec.events
-        quiet = [_SLOW] * (len(cease_p) * len(moves)) if events is not None else self._quiet_thresholds(cease_p, moves)
+        cease_band = inp.review_cease[d]
+        cease_bs, quiet = self._quiet_thresholds(cease_band, moves, inp.review_cease_factor[d])
+        wait_for = people.wait_for
+        if events is not None:
+            quiet = [_SLOW] * len(quiet)
         n_settings = len(moves)
         # the next review is due an interval after this one, at the first daily clock at or after it (t is whole,
         # so due > 0); by band: (due, the list of that day's reviews)
@@ -175,10 +194,11 @@ class Reviews(Part):
                     columns.append(self.draws.uniforms("review", len(columns)))
                 u = columns[k][pid]
             b = band[pid]
-            if u < quiet[b * n_settings + setting[pid]]:
+            cell = b * n_settings + setting[pid]
+            if u < quiet[cell]:
                 if events is not None:
                     events.append((t, "review", pid, ""))
-                p = cease_p[b]
+                p = cease_bs[cell] if wait_for[pid] < 0 else cease_band[b]
                 if u < p:
                     cease(pid, t, rec.f_ceased_review, "review")
                     continue
@@ -190,3 +210,66 @@ class Reviews(Part):
                         move(pid, pick(mv[0], mv[1], v), t, d, m)
             due_of[pid] = next_due[b]
             next_day[b].append(pid)
+
+    def _backlog_team_day(self, d: int) -> None:
+        """The backlog team's day (annual_review.backlog_team_reviews_per_month): it takes the oldest reviews in
+        the backlog that were overdue before today (due a day or more ago), before the ordinary team starts, and
+        ceases each plan with annual_review.overdue_cease_probability (the plan's own probability when higher).
+        Its reviews are reviews like any other (the child's k-th review draw, moves, the next due date)."""
+        people = self.people
+        due_q, in_queue, due_of = self.due_queue, people.in_review_queue, self.review_due
+        inp, rec = self.inp, self.rec
+        tokens = self.team_tokens + inp.review_team_per_day[d]
+        t = float(d)
+        head = self.head
+        want = int(tokens) if tokens != math.inf else len(due_q)
+        todo: list[int] = []
+        while len(todo) < want and head < len(due_q):
+            pid = due_q[head]
+            if not in_queue[pid]:
+                head += 1
+                continue
+            if due_of[pid] > t - 1.0:  # fell due today, not overdue: the backlog is in order of due date (by day)
+                break
+            todo.append(pid)
+            head += 1
+        self.head = head
+        # idle capacity is not banked beyond one review
+        self.team_tokens = min(tokens - len(todo), 1.0) if tokens != math.inf else 0.0
+        if not todo:
+            return
+        m = self.month_of[d]
+        done = len(todo)
+        people.leave_review_backlog(todo)
+        rec.f_reviews_completed[m] += done
+        rec.f_reviews_by_backlog_team[m] += done
+        self.n_events += done
+        rec.w_review_late.extend([(t - due_of[pid]) / DAYS_PER_WEEK for pid in todo])
+        moves, interval = inp.review_moves[d], inp.review_interval_days[d]
+        cease_band = inp.review_cease[d]
+        cease_bs, _ = self._quiet_thresholds(cease_band, moves, inp.review_cease_factor[d])
+        overdue_p = inp.review_overdue_cease[d]
+        n_settings = len(moves)
+        band, setting, wait_for, n_reviews, columns = people.band, people.setting, people.wait_for, self.n_reviews, \
+            self.u_review
+        cease, move = self.placement.cease, self.placement.move
+        for pid in todo:
+            k = n_reviews[pid]
+            n_reviews[pid] = k + 1
+            while len(columns) <= k:  # the first k-th review of anyone: add the column
+                columns.append(self.draws.uniforms("review", len(columns)))
+            u = columns[k][pid]
+            b = band[pid]
+            rec.event(t, "review", pid, "backlog_team")
+            own = cease_bs[b * n_settings + setting[pid]] if wait_for[pid] < 0 else cease_band[b]
+            p = max(own, overdue_p[b])
+            if u < p:
+                cease(pid, t, rec.f_ceased_review, "review")
+                continue
+            mv = moves[setting[pid]]
+            if mv is not None and p < 1.0:
+                v = (u - p) / (1.0 - p)
+                if v < mv[0][-1]:
+                    rec.f_review_moves[m] += 1
+                    move(pid, pick(mv[0], mv[1], v), t, d, m)
+            self.schedule(pid, t + interval[b])

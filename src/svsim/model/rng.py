@@ -42,13 +42,15 @@ BLOCK = 2048
 
 STREAMS: tuple[str, ...] = (
     "arrivals/<layer>", "arrival_level/<layer>", "request_age/<layer>",
-    "child/<stage>/<slot>/<group>",
+    "child/<stage>/<slot>/<group>", "move_in/<layer>", "move_in_level/<layer>",
 )
 """The streams the engine uses (documentation; any name may be used). Stages of child/...: decision_time,
 decision, appeal, appeal_success, rerequest, rerequest_time, assessment_time, not_issue (slot: the child's
 request, 0 first); placement, move_away (slot 0); review (slot: the child's review, 0 first); transfer_cease,
-transfer_move (slot: the age of the transfer); start_overdue, start_review_position, start_open_age,
-start_open_elapsed, start_open_duration (the census date's state)."""
+transfer_move (slot: the age of the transfer); move_in_who (slot: the try), move_in_review (moves in from
+other councils: whose age and setting the child takes, where in the review interval it arrives);
+start_overdue, start_review_position, start_open_age, start_open_elapsed, start_open_duration (the census
+date's state)."""
 
 
 def stream_key(name: str) -> int:
@@ -167,6 +169,42 @@ def arrival_layers(seed: int, replication: int, rate_per_day: np.ndarray, n_days
     t, a, lay, pos = (np.concatenate(x) for x in (times, ages, layers, positions))
     order = np.lexsort((pos, lay, t))
     return t[order], a[order], lay[order], pos[order], sizes
+
+
+def candidate_layers(seed: int, replication: int, name: str, bound_per_day: np.ndarray, n_days: int,
+                     layer_rate_per_day: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """Candidates of a Poisson process on the plane (time x level) under `bound_per_day`, for a rate known only
+    while the run goes (moves in from other councils: a rate per plan held). Layer j covers levels
+    [j, j + 1) x layer_rate_per_day and has its own streams "<name>/<j>" (times) and "<name>_level/<j>"; the
+    engine keeps a candidate at level y if y < the rate at its time, which must never exceed the bound. Returns
+    (times, levels, layer, position in layer) of the candidates under the bound in time order, and the number of
+    candidates of each layer. As for arrival_layers, a higher bound only adds candidates, never moves one."""
+    top = float(np.max(bound_per_day[:n_days])) if n_days else 0.0
+    n_layers = math.ceil(top / layer_rate_per_day) if top > 0 else 0
+    times, levels, layers, positions, sizes = [], [], [], [], []
+    for j in range(n_layers):
+        gaps = generator(seed, replication, f"{name}/{j}")
+        chunks: list[np.ndarray] = []
+        last = 0.0
+        while last < n_days:
+            block = last + np.cumsum(gaps.standard_exponential(BLOCK)) / layer_rate_per_day
+            chunks.append(block)
+            last = float(block[-1])
+        t = np.concatenate(chunks)
+        t = t[t < n_days]
+        level = (j + _blocks(generator(seed, replication, f"{name}_level/{j}").random, t.size)) * layer_rate_per_day
+        keep = np.flatnonzero(level < bound_per_day[t.astype(np.int64)])
+        times.append(t[keep])
+        levels.append(level[keep])
+        layers.append(np.full(keep.size, j, dtype=np.int64))
+        positions.append(keep)
+        sizes.append(t.size)
+    if not times:
+        empty = np.zeros(0)
+        return empty, empty, empty.astype(np.int64), empty.astype(np.int64), []
+    t, lv, lay, pos = (np.concatenate(x) for x in (times, levels, layers, positions))
+    order = np.lexsort((pos, lay, t))
+    return t[order], lv[order], lay[order], pos[order], sizes
 
 
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -367,4 +405,5 @@ class Streams:
 
 
 __all__ = ["BLOCK", "LAYER_RATE_PER_DAY", "STREAMS", "ChildDraws", "Stream", "Streams", "arrival_layers",
+           "candidate_layers",
            "column_key", "generator", "hashed_uniform", "hashed_uniforms", "stream_key"]

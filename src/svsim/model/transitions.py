@@ -1,7 +1,10 @@
-"""Transitions: moving out of the area, and 1 September (ageing, phase transfers, the end of plans at 25).
+"""Transitions: moving out of and into the area, and 1 September (ageing, phase transfers, the end of plans at 25).
 
 Moving away is one exponential draw per plan against the cumulative hazard of the dated rate, so only real
-moves are scheduled. The September clock runs once a year over everyone: plans of young people past
+moves are scheduled. Moves in from other councils arrive at transitions.move_in_rate_per_year per plan held,
+by thinning a fixed set of candidates (rng.candidate_layers): each arriving child takes the age and setting of
+a plan drawn at random from the caseload, is placed under capacity and has its first review within a review
+interval. The September clock runs once a year over everyone: plans of young people past
 transitions.plan_end_age end, and at the ages of the phase transfers a plan may end or the child move setting.
 """
 
@@ -14,25 +17,105 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..domain import AGE_BAND_OF_AGE
-from .inputs import pick
+from ..domain import AGE_BAND_OF_AGE, SETTINGS
+from .inputs import Inputs, pick
+from .rng import ChildDraws, candidate_layers
 from .state import MAX_AGE, Part
 
 if TYPE_CHECKING:
     from .engine import Run
 
+MOVE_IN_LAYER_PER_DAY = 0.25
+"""Width of one layer of move-in candidates (arrivals a day). Assumption: ~91 a year per layer keeps a handful
+of layers for Kent (0.34% of ~20,000 plans is ~70 a year) and few unused candidates."""
+MOVE_IN_TRIES = 64
+"""Plans drawn at most to find one still held (the caseload list keeps ended plans until 1 September)."""
+
+
+def move_in_candidates(inp: Inputs, draws: ChildDraws, first_row: int, n_plans_bound: int
+                       ) -> tuple[list[float], list[float]]:
+    """Identities for the candidates of moves in from other councils (groups move_in<j>, rows first_row..), to
+    be called before any draw (engine.Run._people); returns their times and levels (arrivals a day).
+
+    n_plans_bound is at least the plans the run can hold at once without moves in (the census plans and every
+    request); grown at the highest move-in rate over the horizon, it bounds the arrival rate. No rate, no rows."""
+    n_days = inp.cal.n_days
+    rate = np.asarray(inp.move_in_rate[:n_days], dtype=float)
+    if n_days <= 0 or not rate.size or rate.max() <= 0:
+        return [], []
+    bound = n_plans_bound * math.exp(float(rate.max()) * n_days)
+    times, levels, layers, positions, sizes = candidate_layers(
+        draws.seed, draws.replication, "move_in", rate * bound, n_days, MOVE_IN_LAYER_PER_DAY)
+    rows = np.arange(first_row, first_row + times.size)
+    for j, size in enumerate(sizes):
+        mine = layers == j
+        draws.add_group(f"move_in{j}", rows[mine], positions[mine], size)
+    return times.tolist(), levels.tolist()
+
 
 class Transitions(Part):
-    """Moving away and the September clock.
+    """Moving away, moves in from other councils, and the September clock.
 
-    Owns: the moving-away draws (`e_move_away[pid]`: stage "move_away" slot 0, a standard exponential).
-    Draws at a phase transfer: stages transfer_cease and transfer_move, slot = the age of the transfer.
-    Offers: schedule_move_away (a new plan), schedule_moves_away (the census plans), september (start of day).
+    Owns: the moving-away draws (`e_move_away[pid]`: stage "move_away" slot 0, a standard exponential); the
+    move-in candidates (`move_in_t`, `move_in_level`, rows from `move_in_first`; engine.Run._people registers
+    them). Draws at a phase transfer: stages transfer_cease and transfer_move, slot = the age of the transfer;
+    at a move in: move_in_who (slot: the try) and move_in_review.
+    Offers: schedule_move_away (a new plan), schedule_moves_away (the census plans), start_move_ins (the first
+    candidate's event), september (start of day).
     """
 
     def __init__(self, run: Run) -> None:
         super().__init__(run)
         self.e_move_away = self.draws.exponentials("move_away")
+        self.move_in_first = run.move_in_first
+        self.move_in_t, self.move_in_level = run.move_ins
+
+    def start_move_ins(self) -> None:
+        """Schedule the first move-in candidate (each schedules the next)."""
+        if self.move_in_t:
+            self.at(self.move_in_t[0], self._move_in, 0)
+
+    def _move_in(self, k: int) -> None:
+        """The k-th candidate: a child with a plan arrives from another council if its level is under today's rate
+        (move_in_rate_per_year x plans held); then the next candidate is scheduled."""
+        self.n_events += 1
+        t = self.move_in_t[k]
+        d = int(t)
+        if self.move_in_level[k] < self.inp.move_in_rate[d] * self.people.n_active:
+            self._arrive_with_plan(self.move_in_first + k, t, d)
+        k += 1
+        if k < len(self.move_in_t):
+            self.at(self.move_in_t[k], self._move_in, k)
+
+    def _arrive_with_plan(self, pid: int, t: float, d: int) -> None:
+        """A plan moving in: age, band and setting of a plan drawn from the caseload (the setting it waits for, if
+        it waits), placed under capacity; the first review at a uniform point of the review interval."""
+        people, draws = self.people, self.draws
+        holders, active = people.holders, people.active
+        like = -1
+        for k in range(MOVE_IN_TRIES):
+            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
+            if active[h]:
+                like = h
+                break
+        if like < 0:
+            return
+        inp, rec, placement = self.inp, self.rec, self.placement
+        m = self.month_of[d]
+        people.fill(pid, [people.cohort[like]], [-math.inf])
+        b = people.band[like]
+        target = people.wait_for[like] if people.wait_for[like] >= 0 else people.setting[like]
+        if people.count[target] < inp.place_capacity[d][target]:
+            s, wait = target, -1
+        else:
+            s, wait = placement.place(target, d, m, -1)
+        people.open_plan(pid, s, b, d + 1)
+        if wait >= 0:
+            placement.wait(pid, wait)
+        rec.f_moved_in[m] += 1
+        rec.event(t, "moved_in", pid, SETTINGS[s])
+        self.reviews.schedule(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])
+        self.schedule_move_away(pid, t)
 
     def schedule_move_away(self, pid: int, t: float) -> None:
         """One exponential draw against the cumulative hazard of moving away (rates may change with time)."""

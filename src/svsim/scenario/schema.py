@@ -177,6 +177,23 @@ SCHEMA = Section(
                 "reviews_per_month": Param(CAPACITY, "annual reviews the service can complete a month", "unlimited"),
                 "cease_probability": ByKey(AGE_BANDS, prob("probability a review ceases the plan"), complete=True),
                 "moves": _moves("probability a review moves the child between settings (reintegration included)"),
+                # plan endings (issue 10, item 1): by setting, and at the reviews a backlog team clears
+                "cease_setting_factor": ByKey(
+                    SETTINGS,
+                    Param(WEIGHT, "multiplier on the band's cease probability for a plan aged 16 or over in this "
+                          "setting, not waiting for a place (a result above 1 counts as 1)", 1.0, limits=(0, 1000),
+                          usual=(0, 50)),
+                    "post-16 plans in some settings end more often at review (NEET: no longer wishes to engage)",
+                ),
+                "backlog_team_reviews_per_month": Param(
+                    CAPACITY, "reviews a month done by a backlog team on the oldest overdue reviews (due before "
+                    "the day), on top of reviews_per_month", 0.0),
+                "overdue_cease_probability": ByKey(
+                    AGE_BANDS,
+                    prob("probability that a review done by the backlog team ceases the plan (the plan's own "
+                         "probability when that is higher)", 0.0),
+                    "cease probability of the backlog team's reviews, by age band",
+                ),
             },
             "annual reviews: capacity, cessation and moves",
         ),
@@ -184,6 +201,9 @@ SCHEMA = Section(
             {
                 "move_away_rate_per_year": Param(RATE, "plans transferred out of the area a year, per plan", 0.0,
                                                  limits=(0, 1), usual=(0, 0.2)),
+                "move_in_rate_per_year": Param(RATE, "plans arriving from other councils a year, per plan held "
+                                               "(age and setting drawn as the caseload's)", 0.0,
+                                               limits=(0, 1), usual=(0, 0.05)),
                 "plan_end_age": Param(INTEGER, "plans end in the September after the child reaches this academic age "
                                       "(by law plans may run to 25; an earlier end is a what-if)",
                                       25, dated=False, limits=(16, 25), usual=(19, 25), zero_ok=False),
