@@ -41,9 +41,11 @@ def test_fit_names_a_path_a_group_or_a_glob(base):
 
 def test_scaling_multiplies_every_value_and_caps_probabilities(base):
     paths = expand(base, ["annual_review.cease_probability", "assessment.officers_fte"])
-    s = scaled(base, paths, {"annual_review.cease_probability": 20.0, "assessment.officers_fte": 0.5})
-    assert float(s.value("annual_review.cease_probability.under_5")) == pytest.approx(0.2)
-    assert float(s.value("annual_review.cease_probability.age_20_25")) == 1.0  # 0.07 x 20 capped
+    young, old = (float(base.value(f"annual_review.cease_probability.{b}")) for b in ("under_5", "age_20_25"))
+    factor = 1.5 / old  # takes the 20-25 rate past 1
+    s = scaled(base, paths, {"annual_review.cease_probability": factor, "assessment.officers_fte": 0.5})
+    assert float(s.value("annual_review.cease_probability.under_5")) == pytest.approx(young * factor)
+    assert float(s.value("annual_review.cease_probability.age_20_25")) == 1.0  # capped
     assert float(s.value("assessment.officers_fte")) == pytest.approx(40)
     assert float(base.value("assessment.officers_fte")) == 80  # the original is untouched
 

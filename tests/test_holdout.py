@@ -30,6 +30,7 @@ KNOWN_LEAKS = {
     "start_state.caseload_prior.*", "start_state.age_profile.*", "start_state.reviews_overdue_share",
     "decision.appeal_probability", "assessment.weeks_to_assess", "placement.fallback.special",
     "annual_review.moves.*", "transitions.phase_transfer.year_7.moves.*",
+    "annual_review.cease_setting_factor.neet_awaiting", "annual_review.overdue_cease_probability.*",
 }
 """Inputs of the hold-out's forecast whose sources cite the cut-off year or later: listed in the README's
 out-of-sample section ('what the forecast still inherits'). A new one must be removed from the hold-out (put back
