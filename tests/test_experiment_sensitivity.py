@@ -154,3 +154,26 @@ def test_cli_writes_a_results_folder_and_refuses_bad_input(monkeypatch, tmp_path
     assert bad.exit_code == 2 and "not a year the scenario reports" in bad.output
     none = CliRunner().invoke(cli.main, ["sensitivity", str(MINIMAL), "-q"])
     assert none.exit_code == 2 and "no parameters to analyse" in none.output
+
+
+def test_points_differing_only_in_money_share_a_simulation_with_the_same_numbers(scenario, tmp_path):
+    """Saltelli's design changes one column at a time: with a money-only factor (the engine never reads costs.),
+    the points differing from another only in it are priced on that point's simulation. The deficits are identical
+    to simulating every point (real engine, minimal scenario), with fewer simulations."""
+    path = tmp_path / "p.yaml"
+    path.write_text(f"""\
+parameters:
+  {X1}: {{low: 0.0, high: 0.5, apply: set, source: "test"}}
+  costs.unit_cost_gbp_per_year.special: {{low: 0.5, high: 2.0, apply: multiply, source: "test"}}
+""", encoding="utf-8")
+    factors = variants.read_parameters_file(path, scenario)
+    design = variants.Design(scenario, 3, factors=tuple(factors))
+    assert design.money_only == (False, True)
+    points = sensitivity.design_points("sobol", factors, samples=2)  # N(k+2) = 8 points: A, AB1, AB2, B twice
+    groups = variants.simulation_groups(design, points, 1)
+    # AB2 is A with another cost, B is AB1 with another cost: one simulation each pair
+    assert [g for _, g in groups] == [(0, 2), (1, 3), (4, 6), (5, 7)]
+    shared = variants.run_points(design, points, 1, workers=1)
+    brute = variants.by_point([variants.evaluate(design, item) for item in variants.items(points, 1)], 8, 1)
+    assert np.array_equal(shared, brute)
+    assert not np.array_equal(shared[0], shared[2])  # AB2 (A with another special cost) is priced differently

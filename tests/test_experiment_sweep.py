@@ -69,3 +69,34 @@ def test_cli_writes_the_csv_and_heatmaps(monkeypatch, tmp_path):
     assert sorted(table[REFUSAL].unique()) == pytest.approx([0.2, 0.4, 0.6])
     bad = CliRunner().invoke(cli.main, ["sweep", str(BASE), "--vary", f"{REFUSAL}=0.5:1.5:0.5", "-q"])
     assert bad.exit_code == 2 and "outside its valid range" in bad.output
+
+
+def test_heatmap_labels_are_readable_on_every_cell():
+    """Each label is light on a dark cell and dark on a light one, reaching the WCAG 4.5:1 contrast for small text,
+    for both heatmaps' colour maps (the labels used to be black everywhere, unreadable on dark cells)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from svsim.outputs.sensitivity import contrast_ratio, label_cells
+
+    values = np.linspace(0, 1, 21).reshape(3, 7)
+    values[0, 0] = np.nan  # no label on a missing cell
+    for cmap in ("RdYlGn", "viridis_r"):
+        fig, ax = plt.subplots()
+        image = ax.imshow(values, cmap=cmap, vmin=0, vmax=1)
+        texts = label_cells(ax, image, values, "{:.0%}")
+        assert len(texts) == values.size - 1
+        for text in texts:
+            v = float(text.get_text().rstrip("%")) / 100
+            cell = image.cmap(image.norm(v))
+            assert contrast_ratio(matplotlib.colors.to_rgb(text.get_color()), cell) >= 4.5, (cmap, v)
+        plt.close(fig)
+    dark = plt.get_cmap("viridis_r")(1.0)  # the darkest cell: the highest deficit
+    fig, ax = plt.subplots()
+    image = ax.imshow([[1.0]], cmap="viridis_r", vmin=0, vmax=1)
+    assert label_cells(ax, image, np.array([[1.0]]), "{:.0f}")[0].get_color() == "white"
+    assert contrast_ratio(dark, (0, 0, 0)) < 4.5  # black on it, as before, was not readable
+    plt.close(fig)

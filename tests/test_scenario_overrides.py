@@ -205,3 +205,64 @@ def test_run_records_the_warnings_in_the_manifest(tmp_path, monkeypatch):
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert any("statutory-decisions" in w for w in manifest["scenario"]["warnings"])
+
+
+def test_set_on_an_uncertainty_names_its_own_key():
+    """The uncertainty key is a whole parameter path: `--set uncertainty.<path>.sigma` changes that entry's sigma and
+    a mistake names `uncertainty.<path>.sigma`, not `uncertainty.demand.distribution` (issue 14)."""
+    entry = f"uncertainty.{REQUESTS}"
+    s = load_scenario(BASE, [f"{entry}.sigma=0.2"])
+    (u,) = [u for u in s.uncertainty if u.path == REQUESTS]
+    assert u.args["sigma"] == 0.2 and u.distribution == "lognormal"
+    cases = [(f"{entry}.sigma=-1", f"{entry}.sigma: lognormal distribution: sigma must be greater than 0"),
+             (f"{entry}.sigmaa=1", f"{entry}.sigmaa: unknown key 'sigmaa'"),
+             (f"{entry}.sigma*=2", f"{entry}.sigma: *= acts on parameters"),
+             ("uncertainty.assessment.officers_fte.sigma=0.1",
+              "no uncertainty on assessment.officers_fte, so it has no sigma to change")]
+    for override, expected in cases:
+        with pytest.raises(ScenarioError) as err:
+            load_scenario(BASE, [override])
+        assert len(err.value.problems) == 1 and expected in str(err.value), (override, str(err.value))
+        assert "uncertainty.demand.distribution" not in str(err.value)
+    # a whole entry replaces the file's (a normal's arguments do not mix with the lognormal's median and sigma)
+    s = load_scenario(BASE, [f"{entry}={{distribution: normal, mean: 1, sd: 0.05}}"])
+    (u,) = [u for u in s.uncertainty if u.path == REQUESTS]
+    assert (u.distribution, u.args) == ("normal", {"mean": 1, "sd": 0.05})
+
+
+def test_set_with_rebalance_gives_the_difference_to_the_named_share(base):
+    """`--set 'PATH... rebalance: KEY'` works like an intervention's `rebalance:`: the named share of each mix changed
+    takes up the difference at every date, the mix still sums to 1, the other shares keep their values."""
+    mix = "placement.new_plan_mix.under_5."
+    day, before_start = dt.date(2026, 1, 1), dt.date(2023, 1, 1)
+    old = {k: base.base_params[mix + k] for k in ("mainstream", "special", "srp")}
+    s = load_scenario(BASE, [f"{mix}special*=0.5@2024-04-01 rebalance: mainstream"])
+    new = s.base_params
+    assert new[mix + "special"].at(day) == pytest.approx(0.5 * old["special"].at(day))
+    assert new[mix + "mainstream"].at(day) == pytest.approx(old["mainstream"].at(day) + 0.5 * old["special"].at(day))
+    assert new[mix + "mainstream"].at(before_start) == old["mainstream"].at(before_start)  # before @DATE: untouched
+    assert new[mix + "srp"].at(day) == old["srp"].at(day)
+    members = [p for p in new if p.startswith(mix)]
+    assert sum(new[p].at(day) for p in members) == pytest.approx(1.0, abs=1e-9)
+    assert "rebalance: mainstream" in s.sources[mix + "mainstream"]
+    # `*` for one key: every age band's special share scaled, mainstream takes up the difference in each
+    s = load_scenario(BASE, ["placement.new_plan_mix.*.special*=0.8 rebalance: mainstream"])
+    for band in ("under_5", "age_5_10", "age_11_15", "age_16_19", "age_20_25"):
+        was = {k: base.base_params[f"placement.new_plan_mix.{band}.{k}"].at(day) for k in ("mainstream", "special")}
+        now = {k: s.base_params[f"placement.new_plan_mix.{band}.{k}"].at(day) for k in ("mainstream", "special")}
+        assert now["special"] == pytest.approx(0.8 * was["special"])
+        assert now["mainstream"] == pytest.approx(was["mainstream"] + 0.2 * was["special"])
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("placement.new_plan_mix.under_5.special*=0.5 rebalance: mainstrem", "did you mean 'mainstream'"),
+    ("placement.new_plan_mix.under_5.special*=0.5 rebalance: special", "cannot also take up the difference"),
+    ("assessment.vacancy_rate=0.1 rebalance: mainstream", "nothing to rebalance"),
+    ("placement.new_plan_mix.under_5.special*=0.5 rebalance:", "expected the name of a share"),
+    ("placement.new_plan_mix.under_5.mainstream=0.99 rebalance: special",
+     "leaves placement.new_plan_mix.under_5.special -0.0"),
+])
+def test_set_rebalance_mistakes_are_one_message(override, expected):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASE, [override])
+    assert len(err.value.problems) == 1 and expected in str(err.value), str(err.value)

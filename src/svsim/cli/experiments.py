@@ -51,7 +51,7 @@ def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, 
     year = _financial_year(target_year, "--target-year")
     scenario = _load_or_exit(scenario_file, overrides)
     _check_year(scenario, year)
-    from ..experiment.sensitivity import DEFAULT_REPLICATIONS, design_points, run_sensitivity
+    from ..experiment.sensitivity import DEFAULT_REPLICATIONS, design_points, run_sensitivity, simulations_needed
     from ..experiment.variants import factors_from_uncertainty, read_parameters_file
     from ..outputs.sensitivity import indices_text, write_sensitivity
 
@@ -72,8 +72,12 @@ def sensitivity(scenario_file: Path, method: str, parameters_file: Path | None, 
         sys.exit(EXIT_BAD_INPUT)
     reps = replications or DEFAULT_REPLICATIONS[method]
     if not quiet:
+        sims = simulations_needed(scenario, factors, points, reps)
+        shared = (f" ({sims} simulations: points differing only in money parameters share one)"
+                  if sims < len(points) * reps else "")
         click.echo(f"Sensitivity of {scenario.name} ({method}): {len(factors)} parameters, {len(points)} points x "
-                   f"{reps} replication{'s' if reps != 1 else ''} = {len(points) * reps} runs, seed {seed}", err=True)
+                   f"{reps} replication{'s' if reps != 1 else ''} = {len(points) * reps} runs{shared}, seed {seed}",
+                   err=True)
     bar = ProgressLine(enabled=not quiet and _is_tty(sys.stderr), noun="runs")
     began = time.perf_counter()
     try:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario import Scenario
-from .variants import Design, Factor, run_points
+from .variants import Design, Factor, run_points, simulation_groups
 
 METHODS = ("oat", "morris", "sobol")
 OUTPUTS = ("accumulated_deficit_gbp_m", "p_within_profile")
@@ -175,14 +175,20 @@ def run_sensitivity(
         raise ValueError(f"the target year must be one the scenario reports ({years[0]} to {years[-1]})")
     reps = replications or DEFAULT_REPLICATIONS[method]
     points = design_points(method, factors, samples=samples, seed=seed, second_order=second_order)
+    simulations = len(simulation_groups(design, points, reps))
     deficits = run_points(design, points, reps, workers=workers, executor=executor, scheduler=scheduler,
                           progress=progress)
     table = analyse(method, factors, points, deficits, design.profile, years.index(year), seed=seed,
                     second_order=second_order)
     return SensitivityResult(method, tuple(factors), year, tuple(years), points, deficits, design.profile, table,
                              {"replications": reps, "samples": samples or DEFAULT_SAMPLES.get(method),
-                              "seed": seed, "second_order": second_order})
+                              "seed": seed, "second_order": second_order, "simulations": simulations})
+
+
+def simulations_needed(scenario: Scenario, factors: Sequence[Factor], points: np.ndarray, replications: int) -> int:
+    """How many simulations the design's runs need: points differing only in money-only factors share one."""
+    return len(simulation_groups(Design(scenario, 0, factors=tuple(factors)), points, replications))
 
 
 __all__ = ["DEFAULT_REPLICATIONS", "DEFAULT_SAMPLES", "METHODS", "OUTPUTS", "SensitivityResult", "analyse",
-           "design_points", "problem", "run_sensitivity"]
+           "design_points", "problem", "run_sensitivity", "simulations_needed"]

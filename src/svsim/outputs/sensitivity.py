@@ -315,10 +315,7 @@ def sweep_charts(folder: Path, result: Any, table: Any, target_year: int, title:
         ax.set_xlabel(labels[0])
         ax.set_ylabel("financial year" if len(labels) == 1 else labels[1])
         if grid.size <= 150:
-            for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
-                if not math.isnan(v):
-                    ax.text(j, i, f"{v:.0%}" if column == "p_within_profile" else f"{v:.0f}", ha="center",
-                            va="center", fontsize=7)
+            label_cells(ax, image, grid.to_numpy(dtype=float), "{:.0%}" if column == "p_within_profile" else "{:.0f}")
         fig.colorbar(image, ax=ax, label=what)
         ax.set_title(f"{title}\nSweep: {subtitle} ({result.replications} replications a point)", fontsize=10)
         fig.tight_layout()
@@ -327,6 +324,33 @@ def sweep_charts(folder: Path, result: Any, table: Any, target_year: int, title:
         plt.close(fig)
         written.append(folder / name)
     return written
+
+
+def contrast_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """WCAG contrast ratio of two sRGB colours (1 to 21; 4.5 is the minimum for small text)."""
+
+    def luminance(rgb: Sequence[float]) -> float:
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_colour(cell_rgb: Sequence[float]) -> str:
+    """Black or white, whichever reads better on a cell of this colour (one of them always reaches 4.5:1)."""
+    on_black, on_white = contrast_ratio(cell_rgb, (0, 0, 0)), contrast_ratio(cell_rgb, (1, 1, 1))
+    return "black" if on_black >= on_white else "white"
+
+
+def label_cells(ax: Any, image: Any, values: np.ndarray, fmt: str) -> list[Any]:
+    """Write each cell's value on a heatmap, light on dark cells and dark on light ones; return the labels."""
+    texts = []
+    for (i, j), v in np.ndenumerate(values):
+        if not math.isnan(v):
+            colour = text_colour(image.cmap(image.norm(v)))
+            texts.append(ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7, color=colour))
+    return texts
 
 
 def sweep_text(table: Any, result: Any, target_year: int) -> str:

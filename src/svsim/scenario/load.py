@@ -11,7 +11,7 @@ from . import checks
 from .errors import Problem, ScenarioError
 from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
-from .overrides import apply_arithmetic, override_tree, override_warnings, parse_overrides
+from .overrides import apply_arithmetic, override_tree, override_warnings, parse_overrides, settle_uncertainty
 from .schema import SCHEMA
 from .spec import check_value
 from .targets import parse_targets, parse_uncertainty
@@ -35,6 +35,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
             raise ScenarioError([Problem("--set", "extends", "--set cannot change 'extends' (the file a scenario "
                                          "extends is read before any --set): write a scenario file that extends it")])
         tree = merge(tree, extra)
+        if problems := settle_uncertainty(original, tree, sets):
+            raise ScenarioError(problems)
     top = Where(shown, None)
     locate = _locator(tree, shown)
     if "remove_interventions" in tree:

@@ -7,6 +7,10 @@ Forms (VALUE is read as YAML, so dated values work: `--set 'PATH={2024-04-01: 0.
   dated values; 'unlimited' stays unlimited.
 - A trailing `@YYYY-MM-DD` on any form changes only the values in force from that date (`PATH*=1.1@2023-04-01`):
   the closed years keep the file's values.
+- `*` in PATH matches one key (`placement.new_plan_mix.*.mainstream=0.6` sets it in every age band).
+- A trailing ` rebalance: KEY` on a change to shares that must sum to 1 (a placement mix) gives the difference to the
+  share KEY of each mix changed, at every date, as `rebalance:` does on an intervention:
+  `--set 'placement.new_plan_mix.under_5.special*=0.5 rebalance: mainstream'`.
 
 `=` forms are merged into the scenario tree before it is checked (so they are validated like the file); `*=` and
 `+=` act on the resolved values. Two warnings are collected for the terminal and the manifest: when an intervention
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -45,11 +50,22 @@ class Override:
     value: Any
     since: dt.date | None = None
     """From `@DATE`: only values in force from this date change."""
+    rebalance: str | None = None
+    """From ` rebalance: KEY`: the share that takes up the difference in each mix changed."""
 
     @property
     def on_resolved(self) -> bool:
-        """Applied to the resolved values (arithmetic, or from a date) rather than merged into the tree."""
-        return self.op in ARITHMETIC or self.since is not None
+        """Applied to the resolved values (arithmetic, from a date, or rebalanced) rather than merged into the
+        tree."""
+        return self.op in ARITHMETIC or self.since is not None or self.rebalance is not None
+
+    def rebalanced(self, known: Sequence[str] | Mapping[str, Any] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+        """(the share taking up the difference, the other shares of its mix) for each mix this override changes."""
+        if self.rebalance is None:
+            return []
+        changed = set(leaves_under(self.path, known))
+        return [(f"{group}.{self.rebalance}", tuple(m for m in members if m != f"{group}.{self.rebalance}"))
+                for group, members in share_groups().items() if changed.intersection(members)]
 
 
 @cache
@@ -64,6 +80,9 @@ def leaves_under(path: str, known: Sequence[str] | Mapping[str, Any] | None = No
     known = _schema_leaves() if known is None else known
     if path in known:
         return [path]
+    if "*" in path:  # one key, as levers allow
+        pattern = re.compile("^" + re.escape(path).replace(r"\*", r"[^.]+") + r"(\..+)?$")
+        return [p for p in known if pattern.match(p)]
     prefix = path + "."
     return [p for p in known if p.startswith(prefix)]
 
@@ -79,6 +98,10 @@ def parse_overrides(texts: Sequence[str]) -> list[Override]:
             op, head = head[-1] + "=", head[:-1]
         path = head.strip()
         since = None
+        rebalance = None
+        tail = _REBALANCE.search(raw)
+        if tail:
+            rebalance, raw = tail.group(1), raw[:tail.start()] + raw[tail.end():]
         body, at, when = raw.rpartition("@")
         if at:
             try:
@@ -96,6 +119,11 @@ def parse_overrides(texts: Sequence[str]) -> list[Override]:
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue
+        if path.startswith("uncertainty.") and (op in ARITHMETIC or since is not None):
+            form = op if op in ARITHMETIC else "@DATE"
+            problems.append(Problem(SOURCE, path, f"{form} acts on parameters, not on an uncertainty: give it a "
+                                                  f"value, e.g. --set '{path}=0.1'"))
+            continue
         if since is not None and not leaves_under(path):
             problems.append(Problem(SOURCE, path, f"no parameter '{path}': {suggest(path, _prefixes())}"))
             continue
@@ -109,10 +137,43 @@ def parse_overrides(texts: Sequence[str]) -> list[Override]:
             if not leaves_under(path):
                 problems.append(Problem(SOURCE, path, f"no parameter '{path}': {suggest(path, _prefixes())}"))
                 continue
-        out.append(Override(text, path, op, value, since))
+        override = Override(text, path, op, value, since, rebalance)
+        if rebalance is not None:
+            why = _rebalance_problem(override, value)
+            if why:
+                problems.append(Problem(SOURCE, path, why))
+                continue
+        out.append(override)
     if problems:
         raise ScenarioError(problems)
     return out
+
+
+_REBALANCE = re.compile(r"\s+rebalance\s*[:=]\s*(\S*)\s*$")
+"""The ` rebalance: KEY` that may end a --set."""
+
+
+def _rebalance_problem(o: Override, value: Any) -> str | None:
+    """What is wrong with a --set's ` rebalance: KEY` (the messages of an intervention's `rebalance:`), or None."""
+    leaves = leaves_under(o.path)
+    if not o.rebalance:
+        return "expected the name of a share after 'rebalance:', e.g. rebalance: mainstream"
+    if not leaves:
+        return f"no parameter '{o.path}': {suggest(o.path, _prefixes())}"
+    if o.op == "=" and isinstance(value, Mapping):
+        return "with rebalance give one value (or use *=, += or @DATE)"
+    pairs = o.rebalanced()
+    if not pairs:
+        return ("none of the changes is a share that must sum to 1 (such as placement.new_plan_mix...): there is "
+                "nothing to rebalance")
+    for target, others in pairs:
+        group = target.rsplit(".", 1)[0]
+        if target not in share_groups()[group]:
+            keys = [m.rsplit(".", 1)[1] for m in (*others,)]
+            return f"'{o.rebalance}' is not a share of {group}: {suggest(o.rebalance, keys)}"
+        if target in leaves:
+            return f"{target} is changed by this --set, so it cannot also take up the difference"
+    return None
 
 
 def _prefixes() -> list[str]:
@@ -142,9 +203,50 @@ def override_tree(overrides: Sequence[Override]) -> Located:
     return root
 
 
+def tree_keys(path: str) -> list[str]:
+    """The keys a --set PATH walks in the scenario tree. Under `uncertainty:` the key is a whole parameter path
+    (`uncertainty.demand.request_rate_per_10k_0_18.sigma` is the `sigma` of the entry
+    `demand.request_rate_per_10k_0_18`), found as the longest parameter or group the path starts with."""
+    head, _, rest = path.partition(".")
+    if head != "uncertainty" or not rest:
+        return path.split(".")
+    named = max((p for p in _prefixes() if rest == p or rest.startswith(p + ".")), key=len, default=None)
+    if named is None:
+        return path.split(".")
+    tail = rest[len(named) + 1:]
+    return [head, named, *(tail.split(".") if tail else [])]
+
+
+def settle_uncertainty(original: Located, merged: Located, overrides: Sequence[Override]) -> list[Problem]:
+    """After merging the `=` overrides: a whole uncertainty entry given with --set replaces the file's (its
+    distribution's arguments do not mix with the old ones), and a key of an entry the scenario does not have is
+    refused by name, with the form that adds one."""
+    problems: list[Problem] = []
+    before = original.get("uncertainty")
+    after = merged.get("uncertainty")
+    for o in overrides:
+        keys = tree_keys(o.path)
+        if o.on_resolved or keys[0] != "uncertainty" or len(keys) < 2 or not isinstance(after, Located):
+            continue
+        known = isinstance(before, Located) and keys[1] in before
+        if len(keys) == 2 and isinstance(o.value, Mapping):
+            entry = Located()
+            entry.file = SOURCE
+            for k, v in o.value.items():
+                entry[k] = Leaf(v, SOURCE, None)
+            after[keys[1]] = entry
+            after.key_files[keys[1]], after.key_lines[keys[1]] = SOURCE, None
+        elif len(keys) > 2 and not known:
+            problems.append(Problem(SOURCE, o.path, f"the scenario has no uncertainty on {keys[1]}, so it has no "
+                                                    f"{'.'.join(keys[2:])} to change: give the whole entry, e.g. "
+                                                    f"--set 'uncertainty.{keys[1]}={{distribution: lognormal, "
+                                                    "median: 1, sigma: 0.1, apply: multiply}'"))
+    return problems
+
+
 def _put(root: Located, path: str, value: Any) -> None:
     node = root
-    keys = path.split(".")
+    keys = tree_keys(path)
     for key in keys[:-1]:
         key = _key(key)
         child = node.get(key)
@@ -165,6 +267,8 @@ def apply_arithmetic(params: dict[str, Series], specs: Mapping[str, Param], sour
     for o in overrides:
         if not o.on_resolved:
             continue
+        pairs = o.rebalanced(params)
+        shares_before = {p: params[p] for _, others in pairs for p in others}
         for leaf in leaves_under(o.path, params):
             spec = specs[leaf]
             if o.op in ARITHMETIC and spec.kind not in NUMERIC_KINDS:
@@ -197,7 +301,39 @@ def apply_arithmetic(params: dict[str, Series], specs: Mapping[str, Param], sour
             params[leaf] = series
             changed.add(leaf)
             sources[leaf] = f"{sources[leaf]} (then --set {o.text})" if leaf in sources else f"--set {o.text}"
+        for target, others in pairs:
+            problem = _take_up(params, specs, o, target, others, shares_before)
+            if problem:  # one message: the mix's total is then not checked as well
+                problems.append(problem)
+                changed.difference_update(others)
+                continue
+            changed.add(target)
+            sources[target] = (f"{sources[target]} (then --set {o.text})" if target in sources
+                               else f"--set {o.text}")
     return changed, problems
+
+
+def _take_up(params: dict[str, Series], specs: Mapping[str, Param], o: Override, target: str,
+             others: tuple[str, ...], before: Mapping[str, Series]) -> Problem | None:
+    """Give `target` the difference the override made to the other shares of its mix, at every date."""
+    dates = sorted({d for p in others for d in (*before[p].dates, *params[p].dates)})
+
+    def taken_up(day: dt.date, v: Any) -> Any:
+        was = sum(before[p].at(day) for p in others)
+        now = sum(params[p].at(day) for p in others)
+        return v if was == now else round(v + was - now, 12)  # no float noise from the sums
+
+    series = params[target].combine(dates, taken_up)
+    spec = specs[target]
+    bad = next(((d, v) for d, v in zip(series.dates, series.values, strict=True)
+                if check_value(spec.kind, v, spec.choices)[1]), None)
+    if bad is not None:
+        d, v = bad
+        when = "" if d.year <= 1900 else f" on {d.isoformat()}"
+        return Problem(SOURCE, target, f"'{o.text}' leaves {target} {v:.6g}{when} after taking up the difference: "
+                                       f"expected {check_value(spec.kind, object(), spec.choices)[1]}")
+    params[target] = series
+    return None
 
 
 def _arithmetic(op: str, x: float) -> Any:
@@ -213,7 +349,7 @@ def touched_leaves(overrides: Sequence[Override], params: Mapping[str, Any]) -> 
     """Leaf path -> the override text that changed it (the last one wins)."""
     out: dict[str, str] = {}
     for o in overrides:
-        for leaf in leaves_under(o.path, params):
+        for leaf in [*leaves_under(o.path, params), *(target for target, _ in o.rebalanced(params))]:
             out[leaf] = o.text
     return out
 
@@ -316,4 +452,4 @@ def share_groups() -> dict[str, tuple[str, ...]]:
 
 
 __all__ = ["Override", "apply_arithmetic", "closed_until", "leaves_under", "override_tree", "override_warnings",
-           "parse_overrides", "share_groups"]
+           "parse_overrides", "settle_uncertainty", "share_groups", "tree_keys"]
