@@ -18,7 +18,7 @@ SMALL_KENT: tuple[str, ...] = (
     "population.age_0_18={2022-01-20: 35560, 2023-01-01: 35740, 2024-01-01: 35920, 2025-01-01: 36100, "
     "2026-01-01: 36280, 2027-01-01: 36460}",
     "start_state.open_requests=42",
-    "start_state.open_assessments=95",
+    "start_state.open_assessments=160",
     "assessment.officers_fte=8",
     "annual_review.reviews_per_month=145",
     "placement.capacity.special=630",

@@ -12,13 +12,16 @@ measure's value (saves money, fewer children waiting, ...).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from svsim.domain import AGE_BANDS
 from svsim.experiment.executors import Task, run_tasks
 from svsim.scenario import load_scenario
+from svsim.scenario.dated import Series
 
 BASE_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml"
 REPLICATIONS = 4
@@ -84,10 +87,10 @@ def test_statutory_decisions(runs):
 
 
 def test_sen_recruitment_shows_its_deferred_cost(runs):
-    """Recruiting case officers issues plans sooner: timeliness rises (measured +45 points in 2025-26) and the
-    headline deficit is higher with it (removing it 'saves' £42m). With the backlog commitment beside it, removing
-    recruitment must not look like more than half that saving (measured £20m: the queue it leaves behind carries the
-    deferred cost; issue 10, item 5)."""
+    """Recruiting case officers issues plans sooner: timeliness rises (measured +26 points in 2025-26) and the
+    headline deficit is higher with it (removing it 'saves' £35m). With the backlog commitment beside it, removing
+    recruitment must not look like more than half that saving (measured £17m, ratio 0.48: the queue it leaves behind
+    carries the deferred cost; issue 10, item 5)."""
     assert kpi_gain(runs, "sen-recruitment", "issued_within_20_weeks_share", 2025) >= 0.10
     waiting = saving(runs, "sen-recruitment", "children_waiting")
     assert waiting >= 500, f"without recruitment the queue at 31 March 2028 should be longer; got {waiting:+.0f}"
@@ -133,16 +136,15 @@ def test_transition_charter(runs):
     assert saving(runs, "transition-charter", ACC) >= 1.0
 
 
-@pytest.mark.parametrize("school", ["new-special-school-1", "new-special-school-2"])
-@pytest.mark.xfail(strict=True, reason="missing mechanism: placements that respond to capacity (new places take "
-                   "children from the waiting list and step children down from independent; docs/dynamics.md, "
-                   "'Places that respond to capacity'): with the 6,100-place ceiling special schools stop filling and "
-                   "nobody moves back, so a new school saves exactly £0")
-def test_new_special_school_saves_money(runs, school):
-    """150 state special places instead of independent ones (~£24k a year less each): at least £3m by 2027-28 each,
-    and fewer independent placements."""
-    assert saving(runs, school, ACC) >= 3.0
+@pytest.mark.parametrize(("school", "months_open"), [("new-special-school-1", 31), ("new-special-school-2", 19)])
+def test_new_special_school_saves_money(runs, school, months_open):
+    """150 state special places, taken by children who would otherwise wait or go to an independent school (~£24k a
+    year less each; docs/dynamics.md, 'Places that respond to capacity'): at least 30 fewer independent placements
+    at March 2028 and at least £1m per 10 months open by 2027-28 (school 1 opens September 2025, 31 months before
+    April 2028: £3.1m; school 2 September 2026, 19 months: £1.9m). Measured: £7.1m and 128 fewer; £3.2m and 121
+    fewer."""
     assert -kpi_gain(runs, school, "independent_placements", LAST) >= 30
+    assert saving(runs, school, ACC) >= months_open / 10
 
 
 def test_six_k_threshold(runs):
@@ -155,3 +157,124 @@ def test_six_k_threshold(runs):
 def test_nhs_joint_funding(runs):
     """The NHS pays twice its share of independent placements: money saved (measured £2.3m by 2027-28)."""
     assert saving(runs, "nhs-joint-funding", ACC) >= 1.0
+
+
+# ---- the base's assessment stage and age structure (issue 10, items 6 and 7), on the same replications -------------
+REPORT_OPEN_CASES_MAY_2023 = 2100  # Report, condition 3: 'almost 2,100 open cases'
+DFE_WITHIN_20_WEEKS_2022 = 0.409  # DfE timeliness_20_week.csv, Kent, calendar 2022
+DFE_JANUARY_2023 = {"under_5": 676, "age_5_10": 5570, "age_11_15": 6802, "age_16_19": 3820, "age_20_25": 2063}
+DFE_GROWTH_2019_2023 = {"age_5_10": 0.123, "age_11_15": 0.133}  # mean yearly growth (tools/derive_kent_inputs.py f5)
+CENSUS_YEARS = range(2023, 2029)
+
+
+def month_of(result, when: dt.date) -> int:
+    return result.month_starts.index(when)
+
+
+def open_cases(result, when: dt.date) -> float:
+    """Requests awaiting a decision + assessments waiting for an officer or under way, at 00:00 on `when`."""
+    m = month_of(result, when)
+    return float(sum(result.monthly_levels[k][m] for k in ("open_requests", "assessment_queue",
+                                                             "assessments_in_progress")))
+
+
+def issued_in(result, year: int) -> float:
+    """New plans in calendar `year`, a year's worth (2022, simulated from 20 January, is annualised)."""
+    return float(result.calendar_flows["new_plans"][year])
+
+
+def band_mean(runs, year: int, band: str) -> float:
+    return float(np.mean([r.census[year][:, AGE_BANDS.index(band)].sum() for r in runs["base"]]))
+
+
+def test_open_cases_in_may_2023_are_the_reports(runs):
+    """A fit, not a validation: assessment.weeks_to_assess (30) was set from this figure by Little's law (README fit
+    table). Within 15% of 2,100 (measured about 2,060)."""
+    got = np.mean([open_cases(r, dt.date(2023, 5, 1)) for r in runs["base"]])
+    assert abs(got / REPORT_OPEN_CASES_MAY_2023 - 1) <= 0.15, f"{got:.0f} open cases in May 2023"
+
+
+def test_2022_timeliness_is_dfes(runs):
+    """A fit: assessment.weeks_to_assess_cv (1.1) was set so that 40.9% of 2022's plans come within 20 weeks. Within
+    5 points (measured 40-41%)."""
+    got = np.mean([r.calendar_flows["issued_within_20_weeks_share"][2022] for r in runs["base"]])
+    assert abs(got - DFE_WITHIN_20_WEEKS_2022) <= 0.05, f"{got:.3f} within 20 weeks in 2022"
+
+
+def test_timeliness_is_not_a_knife_edge(runs):
+    """The 2025-26 share within 20 weeks used to flip between about 0-15% and about 50% from one replication to the
+    next. Over 20 replications its interquartile range is now 2-3 points (docs/dynamics.md, item 6); on these 4 the
+    whole range must stay under 15 points (a knife-edge would put some replications in each mode: with two equally
+    likely modes 35 points apart, all 4 in one mode has probability 1/8)."""
+    shares = [r.kpis["issued_within_20_weeks_share"][2025] for r in runs["base"]]
+    assert max(shares) - min(shares) < 0.15, f"2025-26 within 20 weeks by replication: {shares}"
+
+
+@pytest.fixture(scope="module")
+def surge(runs):
+    """The base without recruitment (vacancies stay at 25%, a queue builds) plus 10 agency officers from April 2024
+    to April 2025, on the first 2 replications (pairs with runs['sen-recruitment'])."""
+    base = load_scenario(BASE_SCENARIO)
+    names = [iv.name for iv in base.interventions if iv.name != "sen-recruitment"]
+    plan = Series.from_pairs([(base.census_date, 0.0), (dt.date(2024, 4, 1), 10.0), (dt.date(2025, 4, 1), 0.0)])
+    scenario = base.with_interventions(names).with_base_params({"assessment.surge_officers_fte": plan})
+    return run_tasks({"surge": scenario}, [Task("surge", r) for r in range(2)], SEED, workers=2)
+
+
+def test_a_surge_of_officers_lowers_open_cases(runs, surge):
+    """10 officers x 11 places for 12 months, each place held about 14 weeks, can finish about 110 x 52 / 14 = 410
+    more assessments if a queue feeds them: open cases at the surge's end at least 200 lower (measured about 300:
+    the queue for an officer empties; the wait for advice does not shorten)."""
+    end = dt.date(2025, 4, 1)
+    pairs = zip(runs["sen-recruitment"][:2], surge, strict=True)
+    lower = np.mean([open_cases(without, end) - open_cases(with_, end) for without, with_ in pairs])
+    assert lower >= 200, f"open cases only {lower:+.0f} lower at the end of the surge"
+
+
+def test_under_5_band_follows_its_new_plans(runs):
+    """Structural stability (issue 10, item 7): the under-5 band turns over almost completely each year, so its
+    January level follows the plans issued in the year before. Every January 2023-2028 it stays between 0.85 and
+    1.3 times 676 (January 2023, DfE) grown with the model's plans issued (not with demand: officers cap how many
+    plans are issued). It used to fall to about 0.6 from January 2024 (requests at academic age 4 got their plans
+    at 5)."""
+    issued_2022 = np.mean([issued_in(r, 2022) for r in runs["base"]])
+    for year in CENSUS_YEARS:
+        growth = np.mean([issued_in(r, year - 1) for r in runs["base"]]) / issued_2022
+        ratio = band_mean(runs, year, "under_5") / (DFE_JANUARY_2023["under_5"] * growth)
+        assert 0.85 <= ratio <= 1.3, f"under 5 in January {year}: {ratio:.2f} of its yardstick"
+
+
+@pytest.mark.parametrize("band", ["age_5_10", "age_11_15"])
+def test_school_age_bands_neither_shrink_nor_outgrow_their_trend(runs, band):
+    """Stocks that accumulate: every January 2023-2028 at least 0.9 of January 2023's level (DfE; the model gives
+    -4% to 0% in January 2023, then grows) and at most 1.1 times that level grown at the 2019-2023 mean growth
+    (+12.3%, +13.3% a year): no collapse like the under-5 band's, no runaway."""
+    level, growth = DFE_JANUARY_2023[band], DFE_GROWTH_2019_2023[band]
+    for year in CENSUS_YEARS:
+        got = band_mean(runs, year, band)
+        assert 0.9 * level <= got <= 1.1 * level * (1 + growth) ** (year - 2023), f"{band} {year}: {got:.0f}"
+
+
+def test_16_19_band_follows_its_recent_trend(runs):
+    """Within 15% of January 2023's 3,820 grown at its 2021-2023 rate (+7% a year), every January 2023-2028. The
+    endings engineer's plan endings (issue 10, item 1) act on this band."""
+    for year in CENSUS_YEARS:
+        expected = DFE_JANUARY_2023["age_16_19"] * 1.07 ** (year - 2023)
+        assert abs(band_mean(runs, year, "age_16_19") / expected - 1) <= 0.15, year
+
+
+@pytest.mark.xfail(strict=True, reason="known miss (the endings part's band, issue 10, item 1): with the endings of "
+                   "items 1-3 the 20-25 band still grows from about 2,260 (January 2023) to about 4,100 (2028)")
+def test_20_25_band_follows_its_recent_trend(runs):
+    """Within 15% of January 2023's 2,063 grown at +8% a year (its 2023 rate), every January 2023-2028."""
+    for year in CENSUS_YEARS:
+        expected = DFE_JANUARY_2023["age_20_25"] * 1.08 ** (year - 2023)
+        assert abs(band_mean(runs, year, "age_20_25") / expected - 1) <= 0.15, year
+
+
+def test_every_stock_is_non_negative(runs):
+    """No January census cell and no monthly queue is ever negative, in any of the scenarios run here."""
+    for results in runs.values():
+        for r in results:
+            assert min(int(c.min()) for c in r.census.values()) >= 0
+            assert min(float(v.min()) for v in r.monthly_levels.values()) >= 0

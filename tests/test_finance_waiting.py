@@ -106,8 +106,11 @@ def test_children_waiting_for_a_place_commit_a_place(kent):
     cost = yearly_costs(scenario, D(2024, 3, 31))[SETTING_INDEX["special"], BAND_INDEX["age_11_15"]]
     assert w.waiting_at_year_end["place"] == 7
     assert w.backlog_commitment_gbp_m == pytest.approx(7 * cost / 1e6)
-    # the same children under the base's fallback (independent: nobody waits) commit nothing for a place
-    assert waiting_by_year(h, kent, YEARS)[2023].backlog_commitment_gbp_m == 0.0
+    # the base's timed wait (placement.max_wait_weeks.special, then independent) commits the same place
+    assert waiting_by_year(h, kent, YEARS)[2023].backlog_commitment_gbp_m == pytest.approx(7 * cost / 1e6)
+    # with neither a 'wait' fallback nor a timed wait nobody waits for a place: nothing is committed
+    no_wait = kent.with_base_params({"placement.max_wait_weeks.special": Series.constant(0.0)})
+    assert waiting_by_year(h, no_wait, YEARS)[2023].backlog_commitment_gbp_m == 0.0
 
 
 def test_last_year_end_is_extrapolated(kent):

@@ -49,7 +49,7 @@ def test_deterministic_pathway(kent_variant):
     after it was made, and is placed in the only setting its age band's mix allows."""
     sc = kent_variant(
         f"decision.refusal_probability={by_band(0)}", "decision.weeks_to_decide_cv=0",
-        "assessment.officers_fte=10000", "assessment.weeks_to_assess_cv=0",
+        "assessment.officers_fte=10000", "assessment.weeks_to_assess=14", "assessment.weeks_to_assess_cv=0",
         f"assessment.not_issue_probability={by_band(0)}", "start_state.open_requests=0",
         "start_state.open_assessments=0",
         small=True, interventions=False,

@@ -51,7 +51,8 @@ def test_one_officer_serves_requests_first_come_first_served_by_hand(kent_varian
     sc = kent_variant(
         f"decision.refusal_probability={each(0)}", "decision.weeks_to_decide_cv=0",
         "assessment.officers_fte=1", "assessment.vacancy_rate=0", "assessment.assessments_per_officer=1",
-        "assessment.weeks_to_assess_cv=0", f"assessment.not_issue_probability={each(0)}",
+        "assessment.weeks_to_assess=14", "assessment.weeks_to_assess_cv=0", "assessment.weeks_with_officer_max=0",
+        f"assessment.not_issue_probability={each(0)}",
         "start_state.open_requests=0", "start_state.open_assessments=0", "population.age_0_18=2000",
         small=True, interventions=False,
     )

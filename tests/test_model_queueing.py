@@ -52,10 +52,11 @@ def test_littles_law_for_decisions_and_assessments(steady):
 
 
 def test_caseload_is_the_sum_of_plan_durations(steady):
-    """Little's law in its exact, finite form: the plan-days in the occupancy equal the days each plan was held."""
+    """Little's law in its exact, finite form: the plan-days in the occupancy equal the days each plan was held
+    (plans issued or moved in from another council)."""
     _, h = steady
     n_days = h.days
-    issued = {pid: math.floor(t) + 1 for t, ev, pid, _ in h.events if ev == "plan_issued"}
+    issued = {pid: math.floor(t) + 1 for t, ev, pid, _ in h.events if ev in ("plan_issued", "moved_in")}
     ended = {pid: math.floor(t) + 1 for t, ev, pid, _ in h.events if ev == "ceased"}
     held = sum(ended.get(pid, n_days) - first for pid, first in issued.items())
     at_start = int(h.occupancy[0].sum())

@@ -826,21 +826,32 @@ def section_f():
 
     # f6. open assessment cases by Little's law -------------------------------------------------------------
     r22q = num(one([r for r in req if is_kent(r)], time_period="2022")["requests_received_in_year"])
-    out("  open_cases:   # Little's law: open cases = requests a year x mean weeks open / 52")
+    r22 = one([r for r in req if is_kent(r)], time_period="2022")
+    to_assess = r22q - num(r22["requests_decided_not_to_assess"])
+    ar = one([r for r in read(NEW, "assessments.csv") if is_kent(r)], time_period="2022")
+    a22 = num(ar["assess_issued"]) + num(ar["assess_not_issued"])
+    deciding = r22q * 6 / 52
+    out("  open_cases:   # Little's law: open cases = arrivals a year x mean weeks open / 52")
     out("    requests_2022: %d   # %s requests_received_in_year" % (r22q, src(NEW, "requests.csv")))
     out("    report_open_cases_may2023: %d   # Report, condition 3: 'almost 2,100 open cases', highest in three years"
         % REPORT_OPEN_CASES_MAY2023)
     out("    implied_mean_weeks_open: %.1f   # %d x 52 / %d: from request to outcome (decision, queue, assessment)"
         % (REPORT_OPEN_CASES_MAY2023 * 52 / r22q, REPORT_OPEN_CASES_MAY2023, r22q))
-    out("    # the base's start (open_requests 420 + open_assessments 950 = 1,370) implies about %.0f weeks; the"
-        % (1370 * 52 / r22q))
-    out("    # difference (~%d cases) is the backlog a dated capacity path must build up to May 2023 and then clear."
-        % (REPORT_OPEN_CASES_MAY2023 - 1370))
+    out("    awaiting_decision: %.0f   # %d requests x 6 statutory weeks / 52" % (deciding, r22q))
+    out("    assessments_2022: %d   # %s assess_issued + assess_not_issued (%d decided to assess, appeals add a few)"
+        % (a22, src(NEW, "assessments.csv"), to_assess))
+    weeks_open = (REPORT_OPEN_CASES_MAY2023 - deciding) * 52 / a22
+    out("    implied_weeks_decision_to_outcome: %.1f   # (%d - %.0f) x 52 / %d: base.yaml weeks_to_assess 30 (fit)"
+        % (weeks_open, REPORT_OPEN_CASES_MAY2023, deciding, a22))
+    out("    # With a mean of 30 weeks, 40.9% of 2022's plans within 20 weeks (DfE) needs most assessments quick and a")
+    out("    # long tail (gamma, cv 1.1: 40.8% within 14 weeks of the decision): base.yaml weeks_to_assess_cv (fit).")
+    out("    start_open_assessments: %.0f   # %d x 31 weeks (30 + about a week's queue) / 52: base.yaml 1,600"
+        % (a22 * 31 / 52, a22))
     # f7. assessment capacity as a dated path ----------------------------------------------------------------
-    r22 = one([r for r in req if is_kent(r)], time_period="2022")
-    to_assess = r22q - num(r22["requests_decided_not_to_assess"])
+    held = 13.88  # E[min(assessment, 20 weeks)] for a gamma of mean 30 weeks and cv 1.1 (numerical integral)
     out("  assessment_capacity_path:   # assessments a year the officers can finish = posts x (1 - vacancy) x")
-    out("    # assessments each x 52 / weeks of work; base.yaml: 80 posts, 11 each, 14 weeks (assumptions, see there)")
+    out("    # assessments each x 52 / weeks each holds a place; base.yaml: 80 posts, 11 each (assumptions), a place")
+    out("    # held for at most 20 weeks of an assessment of 30 weeks' mean (cv 1.1): %.2f weeks on average" % held)
     out("    decided_to_assess_2022: %d   # %s requests_received_in_year - requests_decided_not_to_assess"
         % (to_assess, src(NEW, "requests.csv")))
     out("    #   (requests_decided_to_assess is 'x' for Kent); the arrivals to assessment, appeals won add a few")
@@ -848,15 +859,35 @@ def section_f():
     out("    by_period:")
     for label, vacancy in (("2022 (vacancies 15%, assumption)", 0.15), ("from April 2023 (25%, Report)", 0.25),
                            ("with sen-recruitment (10%, assumption)", 0.10)):
-        cap = 80 * (1 - vacancy) * 11 * 52 / 14
+        cap = 80 * (1 - vacancy) * 11 * 52 / held
         out("      - {period: '%s', assessments_a_year: %.0f, minus_2023_arrivals: %+.0f}" % (label, cap, cap - arrivals_2023))
     out("    # 2023 arrivals ~%.0f = 2022 requests x 1.05 (demand growth) x (1 - 0.33 refused, statutory-decisions)."
         % arrivals_2023)
-    out("    # At 25%% vacancies the queue grows by ~%.0f a year; at 10%% it shrinks by ~%.0f a year, so the ~%d cases"
-        % (arrivals_2023 - 80 * 0.75 * 11 * 52 / 14, 80 * 0.9 * 11 * 52 / 14 - arrivals_2023,
-           REPORT_OPEN_CASES_MAY2023 - 1370))
-    out("    # above the base's start take about %.1f years to clear: the path a backlog team or agency surge shortens."
-        % ((REPORT_OPEN_CASES_MAY2023 - 1370) / (80 * 0.9 * 11 * 52 / 14 - arrivals_2023)))
+    out("    # A surge of n officers (assessment.surge_officers_fte) adds n x 11 places: n x 11 x 52 / %.2f = %.0f n"
+        % (held, 11 * 52 / held))
+    out("    # assessments a year while a queue feeds them.")
+    # f8. the age requests are drawn at ------------------------------------------------------------------------
+    kr = [r for r in np_new if is_kent(r) and r["time_period"] == "2022" and r["breakdown_topic"] == "Age when plan started"]
+    at_start = {}
+    for r in kr:
+        a = 20 if r["breakdown"] == "age 20 and over" else int(r["breakdown"].split()[1])
+        at_start[a] = at_start.get(a, 0) + num(r["new_ehc_plans"])
+    after_birthday = Fraction(9, 10)
+    academic = {}
+    for a, n in at_start.items():
+        academic[a - 1] = academic.get(a - 1, 0) + n * after_birthday
+        academic[a] = academic.get(a, 0) + n * (1 - after_birthday)
+    total = sum(academic.values())
+    out("  request_age_shares_at_plan:   # base.yaml demand.request_age_shares (request_age_shares_at: plan)")
+    out("    # %s 'Age when plan started' is the age on the start date; the model's ages are academic ages (on the"
+        % src(NEW, "newplans.csv"))
+    out("    # 31 August before). A plan at age a is at academic age a - 1 if the child's birthday has passed that")
+    out("    # academic year: half of them for plans spread evenly over the year. Set to 9 in 10 (a fit, README fit")
+    out("    # table): with one half the model holds only about 0.65 of January's under-5 plans per plan issued the")
+    out("    # year before (the band falls to about 500), with 9 in 10 about 0.9-1.0, as 2019-2023 (676 in January")
+    out("    # 2023); plans for the under-5s cluster late in the year, before school entry. 'age 20 and over' at 20.")
+    out("    academic_age_at_plan: {%s}" % ", ".join("%d: %.1f" % (a, float(academic[a])) for a in sorted(academic)))
+    out("    shares: {%s}" % ", ".join("%d: %.5f" % (a, float(academic[a] / total)) for a in sorted(academic)))
 
 
 if __name__ == "__main__":

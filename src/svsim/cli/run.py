@@ -125,6 +125,8 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
 
     shown = reported(outcome.deficit, float(scenario.value("rag.amber_tolerance")))
     click.echo(sv_table_text(shown, scenario.title or scenario.name, n, quantiles))
+    for w in outcome.warnings:  # e.g. a capacity intervention that never binds (also in the manifest)
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"\nRun folder: {outcome.folder}  (report.html and svsim.xlsx to read and forward)")
 
 

@@ -71,11 +71,12 @@ class ReplicationResult:
 MONTHLY_FLOWS: tuple[str, ...] = (
     "requests", "refusals", "decisions_to_assess", "appeals", "appeals_won", "assessments_completed",
     "plans_issued", "plans_issued_within_20_weeks", "not_issued", "reviews_due", "reviews_completed", "ceased",
-    "started_waiting",
+    "started_waiting", "refused_srp", "refused_special", "stepped_down",
 )
 """History flows a replication keeps month by month for the report (the mechanisms behind the money)."""
 MONTHLY_LEVELS: tuple[str, ...] = (
     "open_requests", "assessment_queue", "assessments_in_progress", "reviews_overdue", "waiting_for_place",
+    "occupied_srp", "occupied_special", "wanting_special",
 )
 """History levels a replication keeps month by month for the report."""
 

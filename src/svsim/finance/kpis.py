@@ -23,7 +23,10 @@ MEASURED: dict[str, str] = {
     "school_age_mainstream_excl_srp_share": (
         "January census in the year: age bands 5-10 and 11-15, mainstream (no SRP or SEN unit) / all"
     ),
-    "new_under_5_special_share": "new plans April-March: under-5 placed in special or independent / all under-5",
+    "new_under_5_special_share": (
+        "new plans April-March: under-5 placed in special or independent (or waiting for a special place) / all "
+        "under-5"
+    ),
     "issued_within_20_weeks_share": "plans issued April-March: within 20 weeks of the request / all issued",
     "refusal_share": (
         "decisions April-March: refusals / (refusals + decisions to assess); "
@@ -109,6 +112,10 @@ def kpi_values(history: History, scenario: Scenario, years: list[int]) -> dict[s
 
         months = _months(history, fy)
         under5 = np.asarray(history.new_placements)[months, :, b["under_5"]].sum(axis=0)
+        if history.new_waits is not None:  # a plan waiting for a full setting counts where it waits to go
+            waits = np.asarray(history.new_waits)[months, :, b["under_5"]].sum(axis=0)
+            under5 = under5 + waits
+            under5[s["neet_awaiting"]] -= waits.sum()
         out["new_under_5_special_share"][fy] = _share(under5[special].sum(), under5.sum())
         out["issued_within_20_weeks_share"][fy] = _share(
             _flow(history, "plans_issued_within_20_weeks", fy), _flow(history, "plans_issued", fy)

@@ -8,7 +8,8 @@ Rules (also in docs/dynamics.md):
 
 - **Who waits.** History's monthly levels, read at 00:00 on the first of each month: `open_requests` (awaiting the
   decision to assess), `assessment_queue` + `assessments_in_progress` (awaiting or in assessment),
-  `waiting_for_place` (a plan, waiting for a place in a full setting whose fallback is 'wait').
+  `waiting_for_place` (a plan, waiting for a place in a full setting: fallback 'wait', or up to
+  `placement.max_wait_weeks`).
 - **Waiting child-days** in a month = days in the month x (level at its start + level at the next month's start) / 2
   (the trapezoid rule on the monthly levels; exact when the level changes linearly within the month). The level
   after the last simulated month is extrapolated linearly from the last two (never below 0). The error against
@@ -28,8 +29,9 @@ Rules (also in docs/dynamics.md):
   where p_assess = (decisions_to_assess + appeals_won) / (decisions_to_assess + refusals) and
   p_issue = plans_issued / assessments_completed over the financial year's flows; c_new = the mean yearly cost
   (costs in force on 31 March) of the year's new plans where they were placed (History.new_placements);
-  c_place = the mean yearly cost of a place in the settings whose fallback is 'wait', weighted by their plans on
-  31 March. The commitment is gross: the waiting cost the same children already incur is not netted off.
+  c_place = the mean yearly cost of a place in the settings children wait for (fallback 'wait' or a timed wait),
+  weighted by their plans on 31 March. The commitment is gross: the waiting cost the same children already incur
+  is not netted off.
 - `accumulated_deficit_incl_backlog_gbp_m` = accumulated deficit + backlog commitment: the deficit as it would
   stand if the queue's plans had been issued and run for a year. It is a measure for comparing policies (delay
   never reads as a saving without its deferred cost beside it), not a forecast of the deficit.
@@ -175,8 +177,10 @@ def waiting_by_year(history: History, scenario: Scenario, years: list[int]) -> d
 
 
 def _place_cost(history: History, scenario: Scenario, costs: np.ndarray, year_end: dt.date) -> float:
-    """Mean yearly cost of a place in the settings children wait for ('wait' fallback), by their plans on 31 March."""
-    waited = [s for s in CAPPED_SETTINGS if scenario.series(f"placement.fallback.{s}").at(year_end) == "wait"]
+    """Mean yearly cost of a place in the settings children wait for ('wait' fallback, or a timed wait:
+    placement.max_wait_weeks > 0), by their plans on 31 March."""
+    waited = [s for s in CAPPED_SETTINGS if scenario.series(f"placement.fallback.{s}").at(year_end) == "wait"
+              or float(scenario.series(f"placement.max_wait_weeks.{s}").at(year_end)) > 0]
     if not waited:
         return 0.0
     day = min(max(history.day_of(year_end), 0), history.days - 1)

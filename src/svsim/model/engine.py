@@ -124,6 +124,7 @@ class Run:
         pids = range(first, first + n)
         self.people.fill(first, ages, [-math.inf] * n)
         self.placement.open_census_plans(pids, settings, bands)
+        self.placement.flag_start_wants(pids)
         # two uniforms each: overdue or not, and how far through the review interval
         us = draws.uniforms("start_overdue", 0, ("census",))[first:first + n]
         vs = draws.uniforms("start_review_position", 0, ("census",))[first:first + n]
@@ -138,7 +139,7 @@ class Run:
         self._start_state()
         times, ages = self.arrivals
         first = self.arrival_first
-        years = np.asarray(cal.year_of_day)[times.astype(int)]
+        years = np.asarray(self.inp.age_year_of_day)[times.astype(int)]  # the year the drawn age belongs to
         self.people.fill(first, (ages - years).tolist(), times.tolist())
         # at the start of a day, in this order: the monthly observer (it sees the state before anything else
         # happens then), 1 September, changes of capacity
@@ -147,6 +148,8 @@ class Run:
         for d in cal.september_days:
             agenda.at_start_of_day(d, self.transitions.september, d)
         self._schedule_capacity_changes()
+        for d in cal.september_days:  # after the transfers and new places of the day (placement.py)
+            agenda.at_start_of_day(d, self.placement.step_downs_at_transfer, d)
         self.pipeline.start_arrivals(first, times.tolist())
         self.transitions.start_move_ins()
         agenda.every_day(self.reviews.day)
@@ -168,8 +171,9 @@ class Run:
     def _observe(self, month: int) -> None:
         """Start-of-month levels (the state before anything else happens that day)."""
         pipeline, people = self.pipeline, self.people
-        self.rec.levels(month, pipeline.open_requests, len(pipeline.assess_queue), pipeline.in_assessment,
+        self.rec.levels(month, pipeline.open_requests, len(pipeline.assess_queue), pipeline.open_assessments,
                         people.reviews_overdue, people.n_waiting, people.n_active)
+        self.placement.observe_places(month)
 
 
 __all__ = ["Run", "simulate"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
+from itertools import count
 from typing import Any
 
 START_OF_DAY, DAILY, TIMED = 0, 1, 2
@@ -31,24 +32,37 @@ START_OF_DAY, DAILY, TIMED = 0, 1, 2
 Handler = Callable[[Any], None]
 
 
+def _scheduler(heap: list, end: float) -> Callable[[float, Handler, Any], None]:
+    """The `at` of an agenda whose TIMED events are `heap` and whose run ends at `end` (a closure over locals:
+    it is called for almost every event, and a plain function with no attribute lookups is the cheapest call)."""
+    seq = count(1).__next__
+    push = heappush
+
+    def at(t: float, handler: Handler, value: Any) -> None:
+        """Run handler(value) at time t (TIMED, after every event already scheduled for that instant). Events at
+        or after the end of the run would never be handled and are not kept."""
+        if t < end:
+            push(heap, (t, seq(), handler, value))
+
+    return at
+
+
 class Agenda:
     """The events of one replication, and the clock that runs them (engine.Run holds one, `Run.agenda`; the
-    parts schedule through its `at`)."""
+    parts schedule through its `at`).
+
+    `at(t, handler, value)`: run handler(value) at time t (TIMED, after every event already scheduled for that
+    instant); events at or after the end of the run are not kept. It is the one scheduling function for a
+    child's event (an attribute holding a closure, see `_scheduler`).
+    """
 
     def __init__(self, n_days: int) -> None:
         self.n_days = n_days
         self.now: float = 0  # the time of the event being handled (an int on the day clock)
         self.heap: list[tuple[float, int, Handler, Any]] = []  # TIMED events: (time, sequence, handler, value)
-        self.seq = 0
         self._start_of_day: dict[int, list[tuple[Handler, Any]]] = {}
         self._daily: list[Callable[[int], None]] = []
-
-    def at(self, t: float, handler: Handler, value: Any) -> None:
-        """Run handler(value) at time t (TIMED, after every event already scheduled for that instant). Events at
-        or after the end of the run would never be handled and are not kept."""
-        if t < self.n_days:
-            self.seq += 1
-            heappush(self.heap, (t, self.seq, handler, value))
+        self.at: Callable[[float, Handler, Any], None] = _scheduler(self.heap, n_days)
 
     def at_start_of_day(self, day: int, handler: Handler, value: Any = None) -> None:
         """Run handler(value) at 00:00 of `day` (START_OF_DAY, in the order scheduled)."""

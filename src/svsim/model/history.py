@@ -46,6 +46,9 @@ class History:
     and reviews together."""
     new_placements: np.ndarray
     """int32 [months, settings, age bands]: where new plans were placed in each month."""
+    new_waits: np.ndarray | None = None
+    """int32 [months, settings, age bands] or None: new plans that named a full capped setting and started waiting
+    for it (they are in new_placements where they wait, neet_awaiting): the setting the plan names."""
     waits_weeks: dict[str, list[float]] = field(default_factory=dict)
     """Samples of waiting times, e.g. 'request_to_plan' for each plan issued. The engine adds
     'assessment_queue' (wait for an officer, each assessment started) and 'review_late' (weeks past the due

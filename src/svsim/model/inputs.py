@@ -9,6 +9,7 @@ object is shared by every day of the period. Everything is read through `scenari
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ class Inputs:
     # requests
     request_rate: np.ndarray  # expected requests per day, by day
     request_age_cum: list[np.ndarray]  # by day: cumulative shares over ages 0..25
+    age_year_of_day: list[int]  # by request day: academic years begun by the date the drawn age applies to
+    open_age_years: tuple[int, int]  # the same for the start's open requests and open assessments
     # decision
     decide_days: list[float]
     decide_cv: list[float]
@@ -53,7 +56,9 @@ class Inputs:
     rerequest_p: list[float]
     rerequest_days: list[float]
     # assessment
-    assess_capacity: list[int]
+    assess_capacity: list[int]  # assessments at once: (filled posts + surge officers) x assessments each
+    assess_elastic: list[float]  # extra places per queued assessment (capacity_elasticity; 0 = fixed ceiling)
+    officer_days: list[float]  # longest an assessment holds an officer's place (inf = all of it)
     assess_days: list[float]
     assess_cv: list[float]
     not_issue: list[tuple[float, ...]]
@@ -61,6 +66,12 @@ class Inputs:
     mix: list[tuple[tuple[tuple[float, ...], tuple[int, ...]], ...]]  # by day, by band: (cumulative, settings)
     place_capacity: list[tuple[float, ...]]  # by day, by setting (inf when not capped)
     fallback: list[tuple[int, ...]]  # by day, by setting: setting index, WAIT or NO_FALLBACK
+    # capacity-responsive places (placement.py): days a child waits for a full setting, step-down chances
+    max_wait_days: list[tuple[float, ...]]  # by day, by setting (0 = straight to the fallback)
+    step_down_transfer: list[float]  # by day
+    step_down_review: list[float]  # by day
+    step_down_placement: list[float]  # by day
+    start_wants_share: tuple[float, ...]  # by setting: census plans in its fallback that want it
     # annual reviews
     review_interval_days: list[tuple[float, ...]]  # by day, by band
     review_capacity_per_day: list[float]  # by day (inf = unlimited)
@@ -147,11 +158,36 @@ def compile_inputs(sc: Scenario) -> Inputs:
 
     request_age_cum = daily(cal, ages, age_cum)
 
-    # assessment capacity: filled posts x assessments each, whole assessments
+    # the academic year a request's drawn age belongs to: the request's own ('request'), or that of its expected
+    # plan date, request + the mean weeks to decide and to assess ('plan'), so that ages at plan follow the shares
+    decide_wk, assess_wk = S("decision.weeks_to_decide"), S("assessment.weeks_to_assess")
+    if S("demand.request_age_shares_at").first == "plan":
+        shift = daily(cal, [decide_wk, assess_wk], lambda d: (float(decide_wk.at(d)) + float(assess_wk.at(d)))
+                      * DAYS_PER_WEEK)
+    else:
+        shift = [0.0] * (cal.n_days + 1)
+    septembers = [*cal.september_days]
+    for year in range(cal.end.year, cal.end.year + 4):  # Septembers after the run, for plan dates beyond its end
+        sep = (dt.date(year, 9, 1) - cal.start).days
+        if sep >= cal.n_days and (not septembers or sep > septembers[-1]):
+            septembers.append(sep)
+    age_year_of_day = [bisect.bisect_right(septembers, d + shift[d]) for d in range(cal.n_days + 1)]
+    # open at the start: a request still has the whole assessment ahead, an assessment under way about its mean
+    ahead = shift[0] - float(decide_wk.first) * DAYS_PER_WEEK if shift[0] else 0.0
+    open_age_years = (age_year_of_day[0], bisect.bisect_right(septembers, ahead))
+
+    # assessment capacity: (filled posts + surge officers) x assessments each, whole assessments; the elastic part
+    # adds elasticity x (queued work in weeks / 10) x capacity = elasticity x weeks_to_assess / 10 places per queued
+    # assessment, since the queued work is queue x weeks_to_assess / capacity weeks
     off, vac, per = S("assessment.officers_fte"), S("assessment.vacancy_rate"), S("assessment.assessments_per_officer")
+    surge = S("assessment.surge_officers_fte")
     assess_capacity = daily(
-        cal, [off, vac, per], lambda d: int(math.floor(off.at(d) * (1.0 - vac.at(d)) * per.at(d) + 1e-9))
+        cal, [off, vac, per, surge],
+        lambda d: int(math.floor((off.at(d) * (1.0 - vac.at(d)) + surge.at(d)) * per.at(d) + 1e-9)),
     )
+    elasticity = S("assessment.capacity_elasticity")
+    assess_elastic = daily(cal, [elasticity, assess_wk],
+                           lambda d: float(elasticity.at(d)) * float(assess_wk.at(d)) / 10.0)
 
     # placement
     def mix_of(d: Any) -> tuple:
@@ -181,6 +217,11 @@ def compile_inputs(sc: Scenario) -> Inputs:
 
     place_capacity = daily(cal, list(cap_series.values()), caps)
     fallback = daily(cal, list(fb_series.values()), fallbacks)
+    wait_series = {s: S(f"placement.max_wait_weeks.{s}") for s in CAPPED_SETTINGS}
+    max_wait_days = daily(cal, list(wait_series.values()), lambda d: tuple(
+        float(wait_series[s].at(d)) * DAYS_PER_WEEK if s in wait_series else 0.0 for s in SETTINGS))
+    start_wants_share = tuple(float(S(f"placement.start_wants_share.{s}").first) if s in CAPPED_SETTINGS else 0.0
+                              for s in SETTINGS)
 
     # reviews
     rpm = S("annual_review.reviews_per_month")
@@ -239,6 +280,8 @@ def compile_inputs(sc: Scenario) -> Inputs:
         reviews_overdue_share=float(S("start_state.reviews_overdue_share").first),
         request_rate=request_rate,
         request_age_cum=request_age_cum,
+        age_year_of_day=age_year_of_day,
+        open_age_years=open_age_years,
         decide_days=one("decision.weeks_to_decide", weeks),
         decide_cv=one("decision.weeks_to_decide_cv"),
         refusal=by_band("decision.refusal_probability"),
@@ -248,12 +291,19 @@ def compile_inputs(sc: Scenario) -> Inputs:
         rerequest_p=one("decision.rerequest_probability"),
         rerequest_days=one("decision.weeks_to_rerequest", weeks),
         assess_capacity=assess_capacity,
+        assess_elastic=assess_elastic,
+        officer_days=one("assessment.weeks_with_officer_max", lambda v: weeks(v) if v > 0 else math.inf),
         assess_days=one("assessment.weeks_to_assess", weeks),
         assess_cv=one("assessment.weeks_to_assess_cv"),
         not_issue=by_band("assessment.not_issue_probability"),
         mix=mix,
         place_capacity=place_capacity,
         fallback=fallback,
+        max_wait_days=max_wait_days,
+        step_down_transfer=one("placement.step_down_probability.phase_transfer"),
+        step_down_review=one("placement.step_down_probability.review"),
+        step_down_placement=one("placement.step_down_probability.placement"),
+        start_wants_share=start_wants_share,
         review_interval_days=by_band("annual_review.interval_months", lambda v: float(v) * DAYS_PER_MONTH),
         review_capacity_per_day=review_capacity_per_day,
         review_cease=by_band("annual_review.cease_probability"),

@@ -18,12 +18,13 @@ FLOW_KEYS: tuple[str, ...] = (
     "assessments_completed", "plans_issued", "plans_issued_within_20_weeks", "not_issued", "reviews_due",
     "reviews_completed", "review_moves", "transfer_moves", "ceased_review", "ceased_phase_transfer", "ceased_age",
     "moved_away", "placed_in_fallback", "started_waiting", "admitted_from_waiting",
-    "reviews_by_backlog_team", "moved_in",
+    "reviews_by_backlog_team", "moved_in", "refused_srp", "refused_special", "wait_expired", "stepped_down",
 )
 """Monthly counts filled by the engine (History documents the required ones; the rest are extras)."""
 
 LEVEL_KEYS: tuple[str, ...] = (
     "open_requests", "assessment_queue", "assessments_in_progress", "reviews_overdue", "waiting_for_place", "plans",
+    "occupied_srp", "occupied_special", "wanting_srp", "wanting_special",
 )
 """Values at the start of each month (the first month: at the census date)."""
 
@@ -42,6 +43,7 @@ class Recorder:
         self._levels = {key: [0] * n for key in LEVEL_KEYS}
         self.moves = [0] * (n * len(SETTINGS) * len(SETTINGS))
         self.new_placements = [0] * (n * len(SETTINGS) * len(AGE_BANDS))
+        self.new_waits = [0] * (n * len(SETTINGS) * len(AGE_BANDS))
         self.w_request_to_plan: list[float] = []
         self.w_assessment_queue: list[float] = []
         self.w_review_late: list[float] = []
@@ -81,6 +83,10 @@ class Recorder:
         lv["waiting_for_place"][month] = waiting
         lv["plans"][month] = plans
 
+    def level(self, key: str, month: int, value: int) -> None:
+        """One level at the start of `month` (keys in LEVEL_KEYS)."""
+        self._levels[key][month] = value
+
     def occupancy(self) -> np.ndarray:
         days = self.cal.n_days
         cells = len(SETTINGS) * len(AGE_BANDS)
@@ -106,6 +112,7 @@ class Recorder:
             levels={k: np.asarray(v, dtype=np.int64) for k, v in self._levels.items()},
             moves=np.asarray(self.moves, dtype=np.int32).reshape(n, S, S),
             new_placements=np.asarray(self.new_placements, dtype=np.int32).reshape(n, S, B),
+            new_waits=np.asarray(self.new_waits, dtype=np.int32).reshape(n, S, B),
             waits_weeks={
                 "request_to_plan": self.w_request_to_plan,
                 "assessment_queue": self.w_assessment_queue,

@@ -126,7 +126,8 @@ class Reviews(Part):
             if new:
                 due_q.extend(new)
                 people.join_review_backlog(new)
-                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new])
+                # reviews overdue at the census date (due < 0) are all on day 0's list: not counted as falling due
+                rec.f_reviews_due[m] += sum([due_of[pid] >= 0 for pid in new]) if d == 0 else len(new)
             buckets[d] = []
         if inp.review_team_per_day[d] > 0:
             self._backlog_team_day(d)
@@ -184,6 +185,7 @@ class Reviews(Part):
         band, setting, n_reviews = people.band, people.setting, self.n_reviews
         cease, move = self.placement.cease, self.placement.move
         columns = self.u_review  # columns[k]: every child's draw for its k-th review
+        wants, step_down = self.placement.wants, self.placement.step_down
         for pid in todo:
             k = n_reviews[pid]
             n_reviews[pid] = k + 1
@@ -210,6 +212,8 @@ class Reviews(Part):
                         move(pid, pick(mv[0], mv[1], v), t, d, m)
             due_of[pid] = next_due[b]
             next_day[b].append(pid)
+            if wants and pid in wants:  # placed in a fallback for a full setting: a freed place? (placement.py)
+                step_down(pid, t, d, m, inp.step_down_review[d], k)
 
     def _backlog_team_day(self, d: int) -> None:
         """The backlog team's day (annual_review.backlog_team_reviews_per_month): it takes the oldest reviews in
@@ -253,6 +257,7 @@ class Reviews(Part):
         band, setting, wait_for, n_reviews, columns = people.band, people.setting, people.wait_for, self.n_reviews, \
             self.u_review
         cease, move = self.placement.cease, self.placement.move
+        wants, step_down = self.placement.wants, self.placement.step_down
         for pid in todo:
             k = n_reviews[pid]
             n_reviews[pid] = k + 1
@@ -273,3 +278,5 @@ class Reviews(Part):
                     rec.f_review_moves[m] += 1
                     move(pid, pick(mv[0], mv[1], v), t, d, m)
             self.schedule(pid, t + interval[b])
+            if wants and pid in wants:  # a flagged child in a fallback: a freed place? (placement.py)
+                step_down(pid, t, d, m, inp.step_down_review[d], k)

@@ -47,10 +47,11 @@ STREAMS: tuple[str, ...] = (
 """The streams the engine uses (documentation; any name may be used). Stages of child/...: decision_time,
 decision, appeal, appeal_success, rerequest, rerequest_time, assessment_time, not_issue (slot: the child's
 request, 0 first); placement, move_away (slot 0); review (slot: the child's review, 0 first); transfer_cease,
-transfer_move (slot: the age of the transfer); move_in_who (slot: the try), move_in_review (moves in from
-other councils: whose age and setting the child takes, where in the review interval it arrives);
-start_overdue, start_review_position, start_open_age, start_open_elapsed, start_open_duration (the census
-date's state)."""
+transfer_move (slot: the age of the transfer); step_down (slot: the review number at a review, 100 + age at a
+phase transfer, 1000 + day at a placement: placement.py); move_in_who (slot: the try), move_in_review (moves in
+from other councils: whose age and setting the child takes, where in the review interval it arrives);
+start_overdue, start_review_position, start_open_age, start_open_elapsed, start_open_duration, start_wants (the
+census date's state)."""
 
 
 def stream_key(name: str) -> int:
@@ -325,7 +326,7 @@ class ChildDraws:
         return chosen, min(int(g[1].min()) for g in chosen), max(int(g[1].max()) for g in chosen) + 1
 
     def _column(self, stage: str, slot: int, shape: float, groups: tuple[str, ...] | None = None) -> array:
-        """shape 0: uniforms; -1: standard exponentials; > 0: standard gammas of that shape (mean `shape`).
+        """shape 0: uniforms; -1: standard exponentials; > 0: gammas of that shape scaled to mean 1.
 
         With `groups`, only the span of rows of those groups is drawn (rows before it read 0, rows past it do not
         exist): a stage that only some children reach costs less. A row's number never depends on it.
@@ -342,6 +343,7 @@ class ChildDraws:
             for name, rows, positions, size in chosen:
                 rng = generator(self.seed, self.replication, f"child/{stage}/{slot}/{name}")
                 col[rows - lo] = _blocks(partial(rng.standard_gamma, shape), size)[positions]
+            col /= shape  # mean 1
         out = _as_column(col, lo)
         self._columns[(stage, slot, shape, groups)] = out
         return out
@@ -368,24 +370,31 @@ class ChildDraws:
         """One row's standard exponential (the number its column would hold)."""
         return -math.log1p(-self.uniform(stage, slot, row))
 
-    def uniforms_at(self, stage: str, rows: list[int], slot: int) -> list[float]:
-        """The uniforms of a batch of rows for one slot (the numbers their column would hold)."""
+    def uniforms_at(self, stage: str, rows: list[int], slot: int | list[int]) -> list[float]:
+        """The uniforms of a batch of rows for one slot, or a slot per row (the numbers their columns would hold)."""
         if not rows:
             return []
-        return hashed_uniforms(self._key(stage), self._ids[np.asarray(rows, dtype=np.int64)], slot).tolist()
+        slots = slot if isinstance(slot, int) else np.asarray(slot, dtype=np.int64)
+        return hashed_uniforms(self._key(stage), self._ids[np.asarray(rows, dtype=np.int64)], slots).tolist()
+
+    def unit_durations(self, stage: str, slot: int, cv: float, groups: tuple[str, ...] | None = None) -> array:
+        """Per row, its duration of mean 1 with this coefficient of variation: `duration(stage, slot, row, mean, cv,
+        groups)` is exactly `unit_durations(stage, slot, cv, groups)[row] * mean` for every mean > 0. A handler
+        holding the column draws a duration with an index and a product."""
+        if cv <= 0.0:
+            return array("d", [1.0]) * self.n_rows
+        if cv == 1.0:
+            return self.exponentials(stage, slot, groups)
+        shape = 1.0 / (cv * cv)
+        col = self._columns.get((stage, slot, shape, groups))
+        return col if col is not None else self._column(stage, slot, shape, groups)
 
     def duration(self, stage: str, slot: int, row: int, mean: float, cv: float,
                  groups: tuple[str, ...] | None = None) -> float:
         """Row's gamma-distributed time with this mean and coefficient of variation (cv 0: exactly the mean)."""
         if cv <= 0.0 or mean <= 0.0:
             return mean
-        if cv == 1.0:
-            return mean * self.exponentials(stage, slot, groups)[row]
-        shape = 1.0 / (cv * cv)
-        col = self._columns.get((stage, slot, shape, groups))
-        if col is None:
-            col = self._column(stage, slot, shape, groups)
-        return col[row] * mean / shape
+        return self.unit_durations(stage, slot, cv, groups)[row] * mean
 
 
 class Streams:

@@ -178,6 +178,12 @@ class People:
         self.wait_for[pid] = s
         self.n_waiting += 1
 
+    def stop_waiting(self, pid: int) -> None:
+        """Child pid no longer waits for a place, where it is (its timed wait ended: placement.py)."""
+        if self.wait_for[pid] >= 0:
+            self.wait_for[pid] = -1
+            self.n_waiting -= 1
+
     def join_review_backlog(self, pids: list[int]) -> None:
         """These children's reviews are due (the backlog's order is the review team's)."""
         flag = self.in_review_queue

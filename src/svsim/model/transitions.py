@@ -105,13 +105,7 @@ class Transitions(Part):
         people.fill(pid, [people.cohort[like]], [-math.inf])
         b = people.band[like]
         target = people.wait_for[like] if people.wait_for[like] >= 0 else people.setting[like]
-        if people.count[target] < inp.place_capacity[d][target]:
-            s, wait = target, -1
-        else:
-            s, wait = placement.place(target, d, m, -1)
-        people.open_plan(pid, s, b, d + 1)
-        if wait >= 0:
-            placement.wait(pid, wait)
+        s = placement.place_new_plan(pid, target, b, t, d, m)  # a free place, else a wait or the fallback
         rec.f_moved_in[m] += 1
         rec.event(t, "moved_in", pid, SETTINGS[s])
         self.reviews.schedule(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])
@@ -154,22 +148,6 @@ class Transitions(Part):
         if self.people.active[pid]:
             self.placement.cease(pid, self.agenda.now, self.rec.f_moved_away, "moved_away")
 
-    def _transfer_draws(self, pids: list[int], year: int) -> dict[int, tuple[float, float]]:
-        """pid -> (cease, move) uniforms of the children reaching a phase-transfer age this September (slot: the
-        age), drawn in one batch per age."""
-        cohort, transfer_at = self.people.cohort, self.inp.transfer_at_age
-        by_age: dict[int, list[int]] = {}
-        for pid in pids:
-            age = cohort[pid] + year
-            if age in transfer_at:
-                by_age.setdefault(age, []).append(pid)
-        out: dict[int, tuple[float, float]] = {}
-        for age, who in by_age.items():
-            cease = self.draws.uniforms_at("transfer_cease", who, age)
-            move = self.draws.uniforms_at("transfer_move", who, age)
-            out.update(zip(who, zip(cease, move, strict=True), strict=True))
-        return out
-
     def september(self, d: int) -> None:
         """Start-of-day event on 1 September: plans past the end age end, phase transfers, new age bands."""
         self.n_events += 1
@@ -192,18 +170,19 @@ class Transitions(Part):
         reband: list[int] = []  # plans that only change age band: done in bulk after the loop (People.rebands)
         reband_to: list[int] = []
         todo = list(compress(holders, action))
-        transfer_draws = self._transfer_draws(todo, year)
-        for pid in todo:
+        ages = [cohort[pid] + year for pid in todo]
+        # the phase transfers' draws, slot = the age (drawn for every child in todo, used at transfer ages)
+        cease_us = self.draws.uniforms_at("transfer_cease", todo, ages)
+        move_us = self.draws.uniforms_at("transfer_move", todo, ages)
+        for pid, age, cease_u, move_u in zip(todo, ages, cease_us, move_us, strict=True):
             if not active[pid]:
                 continue
-            age = cohort[pid] + year
             if age > end_age:
                 placement.cease(pid, t, rec.f_ceased_age, "age")
                 continue
             b = AGE_BAND_OF_AGE[age] if age <= MAX_AGE else top_band
             name = transfer_at.get(age)
             if name is not None:
-                cease_u, move_u = transfer_draws[pid]
                 if cease_u < inp.transfer_cease[name][d]:
                     placement.cease(pid, t, rec.f_ceased_phase_transfer, "phase_transfer")
                     continue

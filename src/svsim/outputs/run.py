@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..experiment.capacity import capacity_warnings
 from ..experiment.executors import Task, TaskRunner
 from ..experiment.precision import DEFAULT_MAX, DEFAULT_START, PrecisionOutcome, run_until_precise
 from ..experiment.replications import Replicate, ReplicationResult
@@ -53,6 +54,9 @@ class RunOutcome:
     precision: PrecisionOutcome | None = None
     simulate_s: float = 0.0
     """Wall time of the replications alone (workers' start-up included)."""
+    warnings: tuple[str, ...] = ()
+    """What the run found that the reader must know (a capacity intervention that never binds); also in the
+    manifest's `warnings`."""
 
     @property
     def deficit(self) -> pd.DataFrame:
@@ -246,6 +250,7 @@ def execute_run(
             }
         run.manifest["replication_runtimes_s"] = [round(r.runtime_s, 3) for r in results]
         tables = build_tables(scenario, results, quantiles)
+        run.manifest["warnings"] = warnings = capacity_warnings(scenario, results)
         for stem, table in tables.items():
             (table if stem == "replications" else rounded(table)).to_csv(
                 run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
@@ -275,7 +280,7 @@ def execute_run(
 
             write_presentation(run.path, manifest=run.manifest)
     assert run.final_path is not None
-    return RunOutcome(run.final_path, tables, results, outcome, simulate_s)
+    return RunOutcome(run.final_path, tables, results, outcome, simulate_s, tuple(warnings))
 
 
 __all__ = ["DEFAULT_REPLICATIONS", "ONE_REPLICATION", "RunOutcome", "assumptions_table", "build_tables",

@@ -104,7 +104,14 @@ SCHEMA = Section(
                     unit="per 10k a year", limits=(0, 2_000), usual=(10, 500),
                 ),
                 "request_age_shares": ByKey(
-                    AGES, prob("share of requests for children of this academic age", 0.0), total="one"
+                    AGES, prob("share of requests for children of this academic age (at the request, or at the "
+                               "expected plan date: see request_age_shares_at)", 0.0), total="one"
+                ),
+                "request_age_shares_at": Param(
+                    CHOICE, "what age request_age_shares give: the academic age at the request ('request'), or the "
+                    "academic age the child will have on its expected plan date, request + weeks_to_decide + "
+                    "weeks_to_assess ('plan'; then published ages at the start of plans can be used as they are)",
+                    "request", dated=False, choices=("request", "plan"),
                 ),
                 "seasonality": ByKey(
                     MONTHS,
@@ -146,6 +153,21 @@ SCHEMA = Section(
                 "not_issue_probability": ByKey(
                     AGE_BANDS, prob("probability an assessment ends without a plan"), complete=True
                 ),
+                "weeks_with_officer_max": Param(
+                    DURATION, "longest an assessment holds an officer's place: beyond it the assessment stays open "
+                    "waiting for advice or decisions without one (0 = the whole assessment)", 0.0, unit="weeks",
+                    **_WEEKS,
+                ),
+                "surge_officers_fte": count(
+                    "case officers (FTE) added by backlog teams or agency staff, filled whatever the vacancy rate "
+                    "(capacity = (filled posts + this) x assessments_per_officer)", 0.0,
+                    limits=(0, 10_000), usual=(0, 500),
+                ),
+                "capacity_elasticity": Param(
+                    WEIGHT, "extra share of assessment capacity per 10 weeks of queued work (the queue over the "
+                    "officers' rate): overtime and prioritisation as the queue grows; 0 = a fixed ceiling",
+                    0.0, limits=(0, 10), usual=(0, 0.5),
+                ),
             },
             "needs assessments, first come first served by limited officers",
         ),
@@ -164,6 +186,32 @@ SCHEMA = Section(
                     CAPPED_SETTINGS,
                     Param(CHOICE, "where a child goes when the setting is full ('wait' = waits for a place)",
                           "independent", choices=(*SETTINGS, "wait")),
+                ),
+                # capacity-responsive places (issue 10, item 4; docs/dynamics.md): waiting, then step-down
+                "max_wait_weeks": ByKey(
+                    CAPPED_SETTINGS,
+                    Param(DURATION, "weeks a child whose plan names this setting waits for a place when it is full "
+                          "before going to the fallback (0 = straight to the fallback; ignored when the fallback "
+                          "is 'wait')", 0.0, unit="weeks", **_WEEKS),
+                    "waiting for a place in a full setting",
+                ),
+                "step_down_probability": Section(
+                    {
+                        "phase_transfer": prob("probability that a child placed in a fallback because its setting "
+                                               "was full moves to a free place there at its phase transfer", 0.0),
+                        "review": prob("the same at each annual review", 0.0),
+                        "placement": prob("probability that a new plan or a move at a review placed in a capped "
+                                          "setting's fallback (independent) takes a free place in the setting "
+                                          "instead", 0.0),
+                    },
+                    "moves from a fallback (independent) into a freed place in the setting the plan names",
+                    optional=True,
+                ),
+                "start_wants_share": ByKey(
+                    CAPPED_SETTINGS,
+                    prob("share of the census date's plans in this setting's fallback placed there because it was "
+                         "full (they may step down when places free)", 0.0, dated=False),
+                    "children already in a fallback at the census date who want the capped setting",
                 ),
             },
             "placement of new plans and of moves, under capacity",
