@@ -31,6 +31,8 @@ KNOWN_LEAKS = {
     "decision.appeal_probability", "assessment.weeks_to_assess", "placement.fallback.special",
     "annual_review.moves.*", "transitions.phase_transfer.year_7.moves.*",
     "annual_review.cease_setting_factor.neet_awaiting", "annual_review.overdue_cease_probability.*",
+    "assessment.weeks_to_assess_cv", "placement.max_wait_weeks.special", "placement.start_wants_share.special",
+    "placement.step_down_probability.*",
 }
 """Inputs of the hold-out's forecast whose sources cite the cut-off year or later: listed in the README's
 out-of-sample section ('what the forecast still inherits'). A new one must be removed from the hold-out (put back
