@@ -28,20 +28,23 @@ def test_fit_names_a_path_a_group_or_a_glob(base):
     paths = expand(base, ["annual_review.cease_probability", "transitions.phase_transfer.*.cease_probability",
                           "assessment.officers_fte"])
     assert paths["annual_review.cease_probability"] == [f"annual_review.cease_probability.{b}" for b in AGE_BANDS]
-    assert len(paths["transitions.phase_transfer.*.cease_probability"]) == 4
+    # the zero cease rates at Reception and Year 7 are left out: no multiplier changes a zero
+    assert len(paths["transitions.phase_transfer.*.cease_probability"]) == 2
     assert paths["assessment.officers_fte"] == ["assessment.officers_fte"]
     with pytest.raises(CalibrationError, match="no numeric parameter"):
         expand(base, ["annual_review.no_such_thing"])
+    with pytest.raises(CalibrationError, match="is 0"):
+        expand(base, ["transitions.phase_transfer.reception.cease_probability"])
     with pytest.raises(CalibrationError, match="both change"):
         expand(base, ["annual_review.cease_probability", "annual_review.cease_probability.under_5"])
 
 
 def test_scaling_multiplies_every_value_and_caps_probabilities(base):
     paths = expand(base, ["annual_review.cease_probability", "assessment.officers_fte"])
-    s = scaled(base, paths, {"annual_review.cease_probability": 40.0, "assessment.officers_fte": 0.5})
-    under_5 = float(base.value("annual_review.cease_probability.under_5"))
-    assert under_5 * 40 < 1.0 and base.value("annual_review.cease_probability.age_20_25") * 40 > 1.0
-    assert float(s.value("annual_review.cease_probability.under_5")) == pytest.approx(under_5 * 40)
+    young, old = (float(base.value(f"annual_review.cease_probability.{b}")) for b in ("under_5", "age_20_25"))
+    factor = 1.5 / old  # takes the 20-25 rate past 1
+    s = scaled(base, paths, {"annual_review.cease_probability": factor, "assessment.officers_fte": 0.5})
+    assert float(s.value("annual_review.cease_probability.under_5")) == pytest.approx(young * factor)
     assert float(s.value("annual_review.cease_probability.age_20_25")) == 1.0  # capped
     assert float(s.value("assessment.officers_fte")) == pytest.approx(40)
     assert float(base.value("assessment.officers_fte")) == 80  # the original is untouched

@@ -116,6 +116,8 @@ def calibrate(scenario_file: Path, observed_dir: Path, patterns: Sequence[str], 
                    f"{', '.join(outcome.flat)}")
     for a, b, r in outcome.correlated:
         click.echo(f"Correlated (only their combination is pinned down): {a} and {b}, r = {r:+.2f}")
+    if outcome.at_bound:
+        click.echo(f"At a bound of the fit (the data want more than it may give): {', '.join(outcome.at_bound)}")
     click.echo(f"Overlay written: {out_file}")
 
 

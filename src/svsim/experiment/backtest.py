@@ -58,7 +58,8 @@ class BacktestSetup:
 
 
 def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, workdir: Path,
-                            la_name: str | None = None, end: dt.date | None = None) -> BacktestSetup:
+                            la_name: str | None = None, end: dt.date | None = None, flows_year: int | None = None,
+                            observed_until: dt.date | None = None) -> BacktestSetup:
     """Write the back-test scenario of `base_path` for the January `cutoff` census into `workdir` and load it.
 
     Two files: `<name>.changes.yaml`, the overlay (every replaced input with the figure it comes from), and
@@ -73,7 +74,8 @@ def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, wo
     if end is None:
         end = dt.date(max(observed.census_total), 3, 31)
     try:
-        overlay = backtest_overlay(base, Path(base_path), observed, cutoff, workdir, end=end)
+        overlay = backtest_overlay(base, Path(base_path), observed, cutoff, workdir, end=end, flows_year=flows_year,
+                                   observed_until=observed_until)
     except ValueError as exc:
         raise ObservedDataError(f"cannot start a back-test at January {cutoff}: {exc}") from None
     name = overlay["name"]
@@ -86,6 +88,18 @@ def build_backtest_scenario(base_path: Path, observed_dir: Path, cutoff: int, wo
     path.write_text(f"# Back-test scenario written by svsim from {Path(base_path).name} and {name}.changes.yaml\n"
                     + dump_yaml(standalone(Path(base_path), overlay)), encoding="utf-8")
     return BacktestSetup(load_scenario(path), path, observed, cutoff, leaks(base, cutoff))
+
+
+def input_provenance(setup: BacktestSetup, base_path: Path) -> pd.DataFrame:
+    """backtest_inputs.csv: every input of the back-test scenario and where its value comes from (one row per
+    distinct source; svsim.scenario.observed.provenance), so a reader can audit what the forecast knew."""
+    import pandas as pd
+
+    from ..scenario.observed import _report_year, extends_chain, provenance
+
+    chain = [load_scenario(p) for p in extends_chain(Path(base_path))]
+    rows = provenance(setup.scenario, setup.cutoff, _report_year(chain[-1]), chain)
+    return pd.DataFrame(rows, columns=["origin", "parameter", "n_parameters", "source"])
 
 
 def dfe_name(council: str) -> str:
@@ -210,5 +224,5 @@ def simulate(scenario: Scenario, replications: int, seed: int, *, workers: int |
                      executor=executor, scheduler=scheduler)
 
 
-__all__ = ["BacktestSetup", "build_backtest_scenario", "compare", "dfe_name", "dump_yaml", "observed_history",
-           "simulate"]
+__all__ = ["BacktestSetup", "build_backtest_scenario", "compare", "dfe_name", "dump_yaml", "input_provenance",
+           "observed_history", "simulate"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..experiment.backtest import build_backtest_scenario, compare, observed_history, simulate
+from ..experiment.backtest import build_backtest_scenario, compare, input_provenance, observed_history, simulate
 from ..experiment.replications import ReplicationResult
 from .flows import dfe_tables
 from .run_folder import RunFolder, run_name
@@ -69,6 +69,7 @@ def execute_backtest(base_path: Path, observed_dir: Path, *, cutoff: int = 2021,
         tables = compare(results, setup.observed, cutoff)
         tables.update(dfe_tables(results))
         tables["leaks"] = pd.DataFrame(setup.leaks, columns=["parameter", "source"])
+        tables["inputs"] = input_provenance(setup, base_path)
         for stem, table in tables.items():
             name = stem if stem in ("backtest", "flows", "census_dfe") else f"backtest_{stem}"
             table.to_csv(run.path / f"{name}.csv", index=False, float_format=FLOAT_FORMAT)

@@ -23,11 +23,11 @@ from ..domain import AGE_BANDS, SETTINGS
 from .model import Scenario
 from .observed import (
     SRP_HEADROOM,
-    WEEKS_DECISION_TO_OUTCOME,
     WEEKS_TO_DECIDE,
     _set_path,
     _sourced,
     new_plan_mix,
+    request_growth,
     standalone,
     third_thursday_of_january,
 )
@@ -68,8 +68,7 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
     issued, not_issued = flow("new_plans"), flow("assessments_not_issued")
     refusal = _rate(refusals, requests, f"requests and refusals for {prev}")
     not_issue = _rate(not_issued, (issued or 0) + (not_issued or 0), f"assessments for {prev}")
-    earlier = flow("requests", prev - 2)
-    growth = min(max((requests / earlier) ** 0.5 - 1, 0.0), 0.15) if earlier else 0.05
+    growth, growth_source = request_growth(flows.get("requests", {}), prev)
 
     eng_bands = england.census_age_bands[max(y for y in england.census_age_bands if len(england.census_age_bands[y])
                                              == len(AGE_BANDS))]
@@ -93,6 +92,8 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
     t_assess = 2710.0  # the template's 2022 assessments that its staffing was set against (Kent, DfE)
     t_plans = float(sum(float(template.value(f"start_state.caseload_by_setting.{s}")) for s in SETTINGS))
     assessments = (issued or 0) + (not_issued or 0)
+    open_t = float(template.series("start_state.open_assessments").first)
+    weeks_open = open_t / t_assess * 52  # the template's Little's-law weeks from decision to outcome
     scale_staff, scale_plans = assessments / t_assess, total / t_plans
     moved = flow("transfers_out")
     prior_total = observed.census_total.get(prev)
@@ -119,16 +120,16 @@ def init_scenario(template: Scenario, template_path: Path, observed: Observed, e
                                             f"{src} caseload.csv January {year}, mapped by svsim.data.groups"),
             "open_requests": _sourced(round(requests * WEEKS_TO_DECIDE / 52),
                                       f"derived: {round(requests)} requests in {prev} ({src}) x 6 / 52 weeks"),
-            "open_assessments": _sourced(round(assessments * WEEKS_DECISION_TO_OUTCOME / 52),
-                                         f"derived: {round(assessments)} assessments in {prev} ({src}) x 18 / 52"),
+            "open_assessments": _sourced(round(assessments * weeks_open / 52), (
+                f"derived: {round(assessments)} assessments in {prev} ({src}) x {weeks_open:.1f} / 52 weeks, the "
+                f"template's open assessments per assessment a year ({open_t:g} / {t_assess:g} x 52)")),
         },
         "population": {"age_0_18": _sourced(population, (
             f"{TO_FILL} (ONS): implied by {la}'s {round(requests)} requests in {prev} at England's rate of "
             f"{eng_rate:.1f} per 10,000 (DfE {round(eng_requests)} requests over about 12.3m residents aged 0-18)"))},
         "demand": {"request_rate_per_10k_0_18": _sourced(rates, (
             f"derived: {la}'s {prev} requests per 10,000 (with the population above), grown {growth:+.1%} a year, "
-            f"the council's own compound growth {prev - 2} to {prev} (bounded to 0%-15%); first and repeat requests "
-            "together (the model adds repeats: a slight over-count)"))},
+            f"{growth_source}; first and repeat requests together (the model adds repeats: a slight over-count)"))},
         "decision": {"refusal_probability": _sourced({b: round(refusal, 4) for b in AGE_BANDS},
                                                      f"{src} {prev}: {round(refusals)} of {round(requests)} requests "
                                                      "refused")},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,29 @@ from .model import Scenario
 POPULATION_GROWTH = 0.005
 """The base scenario's assumed yearly growth of the 0-18 population, used to extend its series backwards."""
 REQUEST_GROWTH_BOUNDS = (0.0, 0.15)
+GROWTH_YEARS = 4
+"""Calendar years of requests (to the flows year) whose log-linear least-squares slope gives the request growth:
+the same window as the back-test's linear-trend baseline."""
+FIRST_COMPARABLE_YEAR = 2018
+"""Request counts before 2018 are left out of the growth: the transition from statements to EHC plans ended in
+March 2018, and counts during it are not comparable (Kent's doubled from 2016 to 2017 and fell back in 2018)."""
+
+
+def request_growth(requests: dict[int, float], last: int) -> tuple[float, str]:
+    """Yearly growth of requests and how it was found: the least-squares slope of log requests over the comparable
+    years in the GROWTH_YEARS to `last` (every point counts, so one unusual year moves it less than a ratio of two
+    end years), bounded to REQUEST_GROWTH_BOUNDS; 5% (an assumption) with fewer than two such years."""
+    import numpy as np
+
+    years = [y for y in range(max(last - GROWTH_YEARS + 1, FIRST_COMPARABLE_YEAR), last + 1) if requests.get(y)]
+    lo, hi = REQUEST_GROWTH_BOUNDS
+    if len(years) < 2:
+        return 0.05, "assumption: 5% a year (fewer than two comparable years of requests)"
+    slope = float(np.polyfit(years, np.log([requests[y] for y in years]), 1)[0])
+    growth = min(max(float(np.expm1(slope)), lo), hi)
+    return growth, (f"the council's own trend of requests {years[0]}-{years[-1]} (least-squares line through their "
+                    f"logarithms; from {FIRST_COMPARABLE_YEAR}, after the transition from statements; bounded to "
+                    f"{lo:.0%}-{hi:.0%})")
 SPECIAL_HEADROOM = 1.10
 """assumption: special-school places at the cut-off = 110% of the special roll then (special schools ran near
 full, Report, condition 7; the base's own ceiling is set from a later census, so it cannot be used)."""
@@ -101,17 +125,22 @@ def request_age_shares(base: Scenario, by_band: dict[str, float]) -> dict[int, f
 
 
 def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff: int,
-                     overlay_dir: Path, end: dt.date | None = None) -> dict[str, Any]:
+                     overlay_dir: Path, end: dt.date | None = None, flows_year: int | None = None,
+                     observed_until: dt.date | None = None) -> dict[str, Any]:
     """The overlay (a scenario tree) that starts `base` at the January `cutoff` census with inputs published before it.
 
     Census at the cut-off: caseload by age band and by setting. Flows from calendar year cutoff-1: request rate,
     refusal and not-issue probabilities, placement mix of new plans (raked), request ages, open requests and
-    assessments. Request growth: the council's own compound growth over the two years before. Places: from the
+    assessments. Request growth: the council's own trend of requests (request_growth). Places: from the
     cut-off roll. Interventions (all dated after the back-test's comparison years) are removed. With `end` the
     horizon stops there: the base's dated values after it are dropped and its targets kept only inside it.
+
+    For a calibration (svsim.experiment.calibrate) the flows can come from a later calendar year that is still
+    inside the observed window (`flows_year`, e.g. the cut-off year itself), and `observed_until` (the last census
+    of the window) moves `horizon.last_observed`, so that no forecast-uncertainty draw acts on observed years.
     """
     la = observed.la_name
-    prev = cutoff - 1
+    prev = cutoff - 1 if flows_year is None else flows_year
     census = third_thursday_of_january(cutoff)
     bands = _need(observed.census_age_bands, cutoff, "January census by age band")
     settings = _need(observed.census_settings, cutoff, "January census by setting")
@@ -120,9 +149,7 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
     refusals = _need(flows.get("refusals", {}), prev, "refusals")
     completed = _need(flows.get("assessments_completed", {}), prev, "assessments completed")
     not_issued = _need(flows.get("assessments_not_issued", {}), prev, "assessments not issued")
-    earlier = flows["requests"].get(cutoff - 3)
-    growth = (requests / earlier) ** 0.5 - 1 if earlier else 0.05
-    growth = min(max(growth, REQUEST_GROWTH_BOUNDS[0]), REQUEST_GROWTH_BOUNDS[1])
+    growth, growth_source = request_growth(flows["requests"], prev)
 
     pop = base.series("population.age_0_18")
     first_date, first_value = pop.dates[0], pop.values[0]
@@ -171,18 +198,16 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
         ),
         "horizon": {"start": dt.date(cutoff, 4, 1), "end": end, "last_observed": _sourced(
             census, f"the cut-off: the January {cutoff} census (flows are known to December {prev}); uncertainty "
-                    "draws act on everything after it")},
+                    "draws act on everything after it") if observed_until is None else _sourced(
+            observed_until, f"the calibration's window is observed to the census of {observed_until} (flows from "
+                            f"January {cutoff}): no forecast-uncertainty draw acts inside it")},
         "start_state": {
             "census_date": census,
             "caseload_by_age_band": _sourced({b: int(bands[b]) for b in AGE_BANDS},
                                              f"{src} January {cutoff} census by age band (sen2_age_caseload.csv)"),
             "caseload_by_setting": _sourced({s: int(settings[s]) for s in SETTINGS},
                                             f"{src} January {cutoff} census by setting, mapped by svsim.data.groups"),
-            "open_requests": _sourced(round(requests * WEEKS_TO_DECIDE / 52),
-                                      f"derived: {int(requests)} requests in {prev} ({src}) x 6 / 52 weeks"),
-            "open_assessments": _sourced(
-                round(completed * WEEKS_DECISION_TO_OUTCOME / 52),
-                f"derived: {int(completed)} assessments completed in {prev} ({src}) x 18 / 52 weeks (the base's rule)"),
+            **open_cases(base, observed, prev, src),
         },
         "population": {"age_0_18": _sourced(
             pop_values, f"the base's series, extended back before {first_date} at its assumed "
@@ -191,8 +216,7 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             "request_rate_per_10k_0_18": _sourced(
                 rates, f"derived: {int(requests)} requests in {prev} ({src}) less about "
                        f"{requests - first_requests:.0f} repeat requests (the base's re-request rule) per 10,000 "
-                       f"residents aged 0-18 = {rate:.1f}; grown {growth:+.1%} a year, the council's own compound "
-                       f"growth of requests {cutoff - 3} to {prev} (bounded to 0%-15%)"),
+                       f"residents aged 0-18 = {rate:.1f}; grown {growth:+.1%} a year, {growth_source}"),
             "request_age_shares": _sourced(ages, f"the base's single-year shares rescaled within age bands to new "
                                                  f"plans by age band in {prev} ({band_source})"),
         },
@@ -204,7 +228,8 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
                 {b: round(not_issued / completed, 4) for b in AGE_BANDS},
                 f"{src} {prev}: {int(not_issued)} of {int(completed)} assessments did not lead to a plan"),
             "vacancy_rate": _sourced(float(base.series("assessment.vacancy_rate").values[0]),
-                                     "the base's value before April 2023 (the 2023 figure is after the cut-off)"),
+                                     "the base's first value (its later change is after the cut-off); the "
+                                     "capacity follows the flows year's assessments (officers_fte)"),
         },
         "placement": {
             "new_plan_mix": _sourced(mix, f"the base's age x setting pattern (a structural prior) raked by iterative "
@@ -227,11 +252,106 @@ def backtest_overlay(base: Scenario, base_path: Path, observed: Observed, cutoff
             round(moved / before, 4),
             f"{src} {prev}: {int(moved)} plans ended on transfer to another council (sen2_mi.csv DisleaEHC or "
             f"ceased_plans.csv) of {int(before)} in January {prev}")}
+    if "transitions.move_in_rate_per_year" in base.base_params:
+        moving_in = move_in_rate(observed, cutoff, src)
+        if moving_in is not None:
+            overlay.setdefault("transitions", {})["move_in_rate_per_year"] = moving_in
+    _scale_capacities(base, observed, overlay, cutoff, prev, src, {d: (1 + growth) ** (d.year - prev)
+                                                                 for d in rate_dates})
     if not names:
         overlay.pop("remove_interventions")
     if end < base.end:
         _trim(base, overlay, end)
     return overlay
+
+
+def open_cases(base: Scenario, observed: Observed, prev: int, src: str) -> dict[str, Any]:
+    """Requests and assessments open at the start, as the base's open cases per request and per completed assessment
+    (its Little's-law rules, whatever its durations) times the flows year's requests and completed assessments.
+
+    The base's ratios are taken against its own year's flows (the latest published up to its census); without
+    them, 6 and 18 weeks (WEEKS_TO_DECIDE, WEEKS_DECISION_TO_OUTCOME)."""
+    flows = observed.flows
+    base_year = base.value("start_state.census_date").year
+    out = {}
+    for key, measure, weeks, what in (("open_requests", "requests", WEEKS_TO_DECIDE, "requests"),
+                                      ("open_assessments", "assessments_completed", WEEKS_DECISION_TO_OUTCOME,
+                                       "assessments completed")):
+        series = flows.get(measure, {})
+        now = series[prev]
+        ref = max((y for y in series if y <= base_year and series[y]), default=None)
+        if ref is not None and f"start_state.{key}" in base.base_params:
+            open_base = float(base.series(f"start_state.{key}").first)
+            out[key] = _sourced(round(open_base * now / series[ref]), (
+                f"derived: the base's {open_base:g} open x {int(now)} / {int(series[ref])} {what} in {prev} / {ref} "
+                f"({src}): the base's open cases per case (its Little's-law rule) at the flows year's workload"))
+        else:
+            out[key] = _sourced(round(now * weeks / 52), f"derived: {int(now)} {what} in {prev} ({src}) x "
+                                                          f"{weeks:g} / 52 weeks")
+    return out
+
+
+def move_in_rate(observed: Observed, cutoff: int, src: str) -> dict[str, Any] | None:
+    """Plans arriving from other councils a year per plan, from the residuals of DfE's stock-and-flow arithmetic
+    (next January = January + new plans - ceased + arrivals) over the years whose next census is by `cutoff`, from
+    2019: the base's own rule (tools/derive_kent_inputs.py section f, which starts in 2019; Kent's 2018 census is of
+    low quality, data/dfe/SOURCES.md) on the years before the cut-off."""
+    total, flows = observed.census_total, observed.flows
+    years = [y for y in range(max(cutoff - 4, FIRST_COMPARABLE_YEAR + 1), cutoff) if all(
+        v is not None for v in (total.get(y), total.get(y + 1), flows.get("new_plans", {}).get(y),
+                                flows.get("ceased", {}).get(y)))]
+    if not years:
+        return None
+    residuals = {y: total[y + 1] - total[y] - flows["new_plans"][y] + flows["ceased"][y] for y in years}
+    rate = max(sum(residuals.values()), 0.0) / sum(total[y] for y in years)
+    shown = ", ".join(f"{r:+.0f} in {y}" for y, r in residuals.items())
+    return _sourced(round(rate, 4), (
+        f"derived: DfE's stock-and-flow residuals ({src}: next January - January - new plans + ceased) {shown}, over "
+        f"the January caseloads of {years[0]}-{years[-1]}: the base's rule on the years before the cut-off"))
+
+
+def _scale_capacities(base: Scenario, observed: Observed, overlay: dict[str, Any], cutoff: int, prev: int,
+                      src: str, demand_growth: dict[dt.date, float]) -> None:
+    """Staff capacities at the cut-off's workload: the base's capacity-to-workload ratio, the workload from before it.
+
+    The base sets its case officers against its own year's assessments and its review capacity against its own
+    caseload (figures from after a back-test's cut-off), so both are scaled: officers by the assessments completed
+    in the flows year over those of the base's year (the latest published up to its census), then grown with the
+    request rate (`demand_growth`: date -> factor on the flows year), so the service keeps the pace with demand
+    it had before the cut-off; reviews a month by the caseload at the cut-off over the base's census caseload.
+    Each only if the base has the parameter."""
+    base_year = base.value("start_state.census_date").year
+    done = observed.flows.get("assessments_completed", {})
+    ref = max((y for y in done if y <= base_year and done[y]), default=None)
+    if "assessment.officers_fte" in base.base_params and ref is not None and done.get(prev):
+        officers = float(base.series("assessment.officers_fte").first)
+        ratio = done[prev] / done[ref]
+        overlay["assessment"]["officers_fte"] = _sourced(
+            {d: round(officers * ratio * f, 1) for d, f in demand_growth.items()}, (
+                f"derived: the base's {officers:g} officers x {int(done[prev])} / {int(done[ref])} assessments "
+                f"completed in {prev} / {ref} ({src}): the base's officers per assessment at the workload before the "
+                f"cut-off; then grown as the request rate, since before the cut-off the council kept pace with "
+                f"demand (assessments completed against requests less refusals, {prev - 2}-{prev}: "
+                f"{_pace(observed, prev)})"))
+    total = observed.census_total
+    if "annual_review.reviews_per_month" in base.base_params and total.get(base_year) and total.get(cutoff):
+        reviews = float(base.series("annual_review.reviews_per_month").first)
+        overlay.setdefault("annual_review", {})["reviews_per_month"] = _sourced(
+            round(reviews * total[cutoff] / total[base_year]), (
+                f"derived: the base's {reviews:g} reviews a month x {int(total[cutoff])} / {int(total[base_year])} "
+                f"plans in January {cutoff} / {base_year} ({src}): the base's review capacity per plan at the "
+                "cut-off's caseload"))
+
+
+def _pace(observed: Observed, prev: int) -> str:
+    """'2060/1801, 2394/2165, 2343/2433': completed over decided-to-assess in the three years to `prev`."""
+    f = observed.flows
+    out = []
+    for y in range(prev - 2, prev + 1):
+        done, asked, refused = (f.get(m, {}).get(y) for m in ("assessments_completed", "requests", "refusals"))
+        if done and asked and refused is not None:
+            out.append(f"{int(done)}/{int(asked - refused)}")
+    return ", ".join(out) or "not published"
 
 
 def _set_path(tree: dict[str, Any], path: str, value: Any) -> bool:
@@ -280,7 +400,30 @@ REPLACED_PREFIXES = (
     "start_state.open_requests", "start_state.open_assessments", "population.", "demand.request_rate_per_10k_0_18",
     "demand.request_age_shares", "decision.refusal_probability", "assessment.not_issue_probability",
     "assessment.vacancy_rate", "placement.new_plan_mix", "placement.capacity.", "transitions.move_away_rate_per_year",
+    "assessment.officers_fte", "annual_review.reviews_per_month", "transitions.move_in_rate_per_year",
 )
+
+
+MONEY_PREFIXES = ("costs.", "income.", "deficit.", "rag.")
+
+
+def _cited_years(source: str, report_year: int | None) -> list[int]:
+    """The years a source cites; svsim calibrate's own sources cite the last flow year fitted to, and 'the Report'
+    (a council's monitoring report, the base's last observed date) its year."""
+    fitted = re.match(r"calibrated to .*? up to (\d{4})", source)
+    if fitted:  # fitted to censuses up to that January, flows to the year before
+        return [int(fitted.group(1)) - 1]
+    years = [int(y) for y in re.findall(r"(?<!\d)(20[0-3]\d)(?!\d)", source)]
+    if report_year is not None and re.search(r"\bReport\b", source):
+        years.append(report_year)
+    return years
+
+
+def _report_year(base: Scenario) -> int | None:
+    try:
+        return base.value("horizon.last_observed").year
+    except (KeyError, AttributeError):
+        return None
 
 
 def leaks(base: Scenario, cutoff: int) -> list[tuple[str, str]]:
@@ -288,16 +431,78 @@ def leaks(base: Scenario, cutoff: int) -> list[tuple[str, str]]:
 
     (path, source) for each such parameter, grouped by source (one entry per distinct source text)."""
     seen: dict[str, str] = {}
+    report_year = _report_year(base)
     for path, source in base.sources.items():
-        if path.startswith(REPLACED_PREFIXES) or path.startswith(("costs.", "income.", "deficit.", "rag.")):
+        if path.startswith(REPLACED_PREFIXES) or path.startswith(MONEY_PREFIXES):
             continue
-        years = [int(y) for y in re.findall(r"(?<!\d)(20[0-3]\d)(?!\d)", source)]
-        fitted = re.match(r"calibrated to .*? up to (\d{4})", source)
-        if fitted:  # svsim calibrate's own sources: fitted to censuses up to that January, flows to the year before
-            years = [int(fitted.group(1)) - 1]
-        if any(y >= cutoff for y in years) and source not in seen.values():
+        if any(y >= cutoff for y in _cited_years(source, report_year)) and source not in seen.values():
             seen[path] = source
     return sorted(seen.items())
+
+
+def extends_chain(path: Path) -> list[Path]:
+    """A scenario file and the files it extends, nearest first (where a value's citation can be looked up)."""
+    import yaml
+
+    chain = [Path(path)]
+    while True:
+        parent = (yaml.safe_load(chain[-1].read_text(encoding="utf-8")) or {}).get("extends")
+        if not parent:
+            return chain
+        chain.append(chain[-1].resolve().parent / parent)
+
+
+def provenance(scenario: Scenario, cutoff: int, report_year: int | None = None,
+               chain: Sequence[Scenario] = ()) -> list[dict[str, Any]]:
+    """Every input of a back-test scenario and where its value comes from, one row per distinct source.
+
+    `origin`: 'published before the cut-off' (set by the back-test from the DfE figures), 'calibrated before the
+    cut-off' (svsim calibrate, on data before it), 'cites the cut-off year or later' (a leak: what the back-test
+    still knows of its future), 'assumption' (its source cites no later data), 'money (not compared)' and
+    'default' (no source: the schema's default, e.g. the zero moves of a move table). A value whose block an
+    overlay overrode in part loses its citation; it is looked up along `chain` (the files the scenario was built
+    from, nearest first: svsim.scenario.observed.extends_chain)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for path in scenario.base_params:
+        source = scenario.sources.get(path, "")
+        for other in chain if not source else ():
+            if other.sources.get(path):
+                source = other.sources[path]
+                break
+        if path.startswith(MONEY_PREFIXES):
+            origin = "money (not compared)"
+        elif not source:
+            origin = "default"
+        elif source.startswith("calibrated to "):
+            origin = ("calibrated before the cut-off" if all(y < cutoff for y in _cited_years(source, None))
+                      else "cites the cut-off year or later")
+        elif path.startswith(REPLACED_PREFIXES):
+            origin = "published before the cut-off"
+        elif any(y >= cutoff for y in _cited_years(source, report_year)):
+            origin = "cites the cut-off year or later"
+        else:
+            origin = "assumption"
+        key = f"{origin}|{source}"
+        if key not in groups:
+            groups[key] = {"origin": origin, "parameters": [], "source": " ".join(source.split())}
+        groups[key]["parameters"].append(path)
+    rows = []
+    for g in groups.values():
+        ps = g["parameters"]
+        rows.append({"origin": g["origin"], "parameter": ps[0] if len(ps) == 1 else _common(ps),
+                     "n_parameters": len(ps), "source": g["source"]})
+    return rows
+
+
+def _common(paths: list[str]) -> str:
+    """'a.b.x', 'a.b.y' -> 'a.b.*'."""
+    parts = [p.split(".") for p in paths]
+    prefix = []
+    for bits in zip(*parts, strict=False):
+        if len(set(bits)) > 1:
+            break
+        prefix.append(bits[0])
+    return ".".join(prefix) + ".*" if prefix else paths[0] + " (and others)"
 
 
 def _relpath(target: Path, start: Path) -> str:
@@ -306,7 +511,8 @@ def _relpath(target: Path, start: Path) -> str:
     return os.path.relpath(Path(target).resolve(), Path(start).resolve())
 
 
-__all__ = ["backtest_overlay", "leaks", "new_plan_mix", "rake", "request_age_shares", "third_thursday_of_january"]
+__all__ = ["backtest_overlay", "extends_chain", "leaks", "new_plan_mix", "provenance", "rake", "request_age_shares",
+           "request_growth", "third_thursday_of_january"]
 
 
 def _wrapper(node: Any) -> bool:
