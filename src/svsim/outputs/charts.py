@@ -262,13 +262,15 @@ def _rolling_share(num: pd.Series, den: pd.Series, months: int = 12) -> pd.Serie
 
 
 def assessments_chart(monthly: pd.DataFrame, path: Path, basis: str = "median") -> None:
-    """The assessment pipeline: open requests and the queue waiting for an officer (left); the share of plans
-    issued within 20 weeks over the last 12 months (right)."""
+    """The assessment pipeline: requests awaiting a decision, assessments under way and the queue waiting for an
+    officer (left; together the open cases the Report counts); the share of plans issued within 20 weeks over the
+    last 12 months (right)."""
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.6))
     dates = pd.to_datetime(monthly["date"])
     fig.suptitle(f"The assessment pipeline ({basis})", fontsize=10)
-    for column, label, colour in (("open_requests", "open requests (in assessment or decision)", "#0072b2"),
+    for column, label, colour in (("open_requests", "requests awaiting the decision to assess", "#0072b2"),
+                                  ("assessments_in_progress", "in assessment", "#009e73"),
                                   ("assessment_queue", "waiting for an assessment officer", "#d55e00")):
         if column in monthly:
             left.plot(dates, monthly[column], color=colour, label=label)
@@ -277,8 +279,9 @@ def assessments_chart(monthly: pd.DataFrame, path: Path, basis: str = "median") 
     left.set_title("Needs assessments in progress", fontsize=9)
     left.set_ylabel("children at the start of the month")
     left.legend(fontsize=7, loc="upper left")
-    left.set_ylim(bottom=0)
-    left.margins(y=0.25)
+    shown = [c for c in ("open_requests", "assessments_in_progress", "assessment_queue") if c in monthly]
+    top = float(monthly[shown].max().max()) if shown else 0.0
+    left.set_ylim(0, top * 1.45 if top > 0 else 1.0)  # head room for the legend above the lines
     if {"plans_issued", "plans_issued_within_20_weeks"} <= set(monthly.columns):
         share = _rolling_share(monthly["plans_issued_within_20_weeks"], monthly["plans_issued"])
         right.plot(dates, share, color="#009e73", linewidth=2, label="issued within 20 weeks, last 12 months")
