@@ -15,7 +15,10 @@ Every event has a key (time, priority class, sequence), and events run in increa
 How it runs (`Agenda.run_days`): SimPy is the clock, one SimPy process that wakes once a day. On day d it runs
 the START_OF_DAY events of d, the DAILY callbacks, then every TIMED event before d + 1 in key order, from a
 heap of (time, sequence, callback, value). That is exactly the key order above, because START_OF_DAY and DAILY
-events only happen at whole days. Nothing else is scheduled on SimPy's queue, so the order never depends on how
+events only happen at whole days. The heap holds the current day's events only: an event for a later day waits,
+unsorted, in that day's list and joins the heap (sorted) when its day starts, so a pop costs a small heap's
+comparisons, not those of every plan's move away years ahead; the order is the same (the key decides it).
+Nothing else is scheduled on SimPy's queue, so the order never depends on how
 SimPy breaks its own ties. `at` is the one way to schedule a single child's event.
 """
 
@@ -32,17 +35,22 @@ START_OF_DAY, DAILY, TIMED = 0, 1, 2
 Handler = Callable[[Any], None]
 
 
-def _scheduler(heap: list, end: float) -> Callable[[float, Handler, Any], None]:
-    """The `at` of an agenda whose TIMED events are `heap` and whose run ends at `end` (a closure over locals:
-    it is called for almost every event, and a plain function with no attribute lookups is the cheapest call)."""
+def _scheduler(heap: list, later: list[list], today: list[int]) -> Callable[[float, Handler, Any], None]:
+    """The `at` of an agenda (a closure over locals: it is called for almost every event, and a plain function
+    with no attribute lookups is the cheapest call). An event before the end of the current day `today[0]` goes
+    on the day's `heap`; a later one waits unsorted in its day's list `later[int(t)]` until that day starts;
+    one at or after the end of the run is dropped."""
     seq = count(1).__next__
     push = heappush
+    end = len(later)
 
     def at(t: float, handler: Handler, value: Any) -> None:
         """Run handler(value) at time t (TIMED, after every event already scheduled for that instant). Events at
         or after the end of the run would never be handled and are not kept."""
-        if t < end:
+        if t < today[0]:
             push(heap, (t, seq(), handler, value))
+        elif t < end:
+            later[int(t)].append((t, seq(), handler, value))
 
     return at
 
@@ -59,10 +67,12 @@ class Agenda:
     def __init__(self, n_days: int) -> None:
         self.n_days = n_days
         self.now: float = 0  # the time of the event being handled (an int on the day clock)
-        self.heap: list[tuple[float, int, Handler, Any]] = []  # TIMED events: (time, sequence, handler, value)
+        self.heap: list[tuple[float, int, Handler, Any]] = []  # TIMED events of the current day
+        self.later: list[list[tuple[float, int, Handler, Any]]] = [[] for _ in range(n_days)]  # by day, unsorted
+        self._day_end = [0]  # the end of the current day: events before it go on the heap
         self._start_of_day: dict[int, list[tuple[Handler, Any]]] = {}
         self._daily: list[Callable[[int], None]] = []
-        self.at: Callable[[float, Handler, Any], None] = _scheduler(self.heap, n_days)
+        self.at: Callable[[float, Handler, Any], None] = _scheduler(self.heap, self.later, self._day_end)
 
     def at_start_of_day(self, day: int, handler: Handler, value: Any = None) -> None:
         """Run handler(value) at 00:00 of `day` (START_OF_DAY, in the order scheduled)."""
@@ -74,18 +84,23 @@ class Agenda:
 
     def run_days(self, env: Any) -> Iterator[Any]:
         """The SimPy process that is the clock (see the module notes): env.process(agenda.run_days(env))."""
-        heap, start_of_day, daily = self.heap, self._start_of_day, self._daily
+        heap, later, day_end, start_of_day, daily = self.heap, self.later, self._day_end, self._start_of_day, \
+            self._daily
         for d in range(self.n_days):
             if d:
                 yield env.timeout(1)
             self.now = d
+            # the day's TIMED events, sorted, are its heap (a sorted list is a heap); from now on `at` puts events
+            # before the end of the day on it
+            heap[:] = sorted(heap + later[d]) if heap else sorted(later[d])
+            later[d] = []
+            end = day_end[0] = d + 1
             todo = start_of_day.pop(d, None)
             if todo:
                 for handler, value in todo:
                     handler(value)
             for callback in daily:
                 callback(d)
-            end = d + 1
             while heap and heap[0][0] < end:
                 t, _, handler, value = heappop(heap)
                 self.now = t
