@@ -15,9 +15,10 @@ Every event has a key (time, priority class, sequence), and events run in increa
 How it runs (`Agenda.run_days`): SimPy is the clock, one SimPy process that wakes once a day. On day d it runs
 the START_OF_DAY events of d, the DAILY callbacks, then every TIMED event before d + 1 in key order, from a
 heap of (time, sequence, callback, value). That is exactly the key order above, because START_OF_DAY and DAILY
-events only happen at whole days. The heap holds the current day's events only: an event for a later day waits,
-unsorted, in that day's list and joins the heap (sorted) when its day starts, so a pop costs a small heap's
-comparisons, not those of every plan's move away years ahead; the order is the same (the key decides it).
+events only happen at whole days. An event for a later day waits, unsorted, in that day's list; when the day
+starts the list is sorted and run in order, merged with a small heap of the events scheduled during the day for
+the same day (few: most durations are days). No event pays for a heap of every plan's move away years ahead, and
+the order is the key's.
 Nothing else is scheduled on SimPy's queue, so the order never depends on how
 SimPy breaks its own ties. `at` is the one way to schedule a single child's event.
 """
@@ -67,7 +68,7 @@ class Agenda:
     def __init__(self, n_days: int) -> None:
         self.n_days = n_days
         self.now: float = 0  # the time of the event being handled (an int on the day clock)
-        self.heap: list[tuple[float, int, Handler, Any]] = []  # TIMED events of the current day
+        self.heap: list[tuple[float, int, Handler, Any]] = []  # TIMED events scheduled for the current day
         self.later: list[list[tuple[float, int, Handler, Any]]] = [[] for _ in range(n_days)]  # by day, unsorted
         self._day_end = [0]  # the end of the current day: events before it go on the heap
         self._start_of_day: dict[int, list[tuple[Handler, Any]]] = {}
@@ -90,18 +91,26 @@ class Agenda:
             if d:
                 yield env.timeout(1)
             self.now = d
-            # the day's TIMED events, sorted, are its heap (a sorted list is a heap); from now on `at` puts events
-            # before the end of the day on it
-            heap[:] = sorted(heap + later[d]) if heap else sorted(later[d])
+            # the day's TIMED events, sorted, run in order from `today`; one scheduled during the day for the same
+            # day goes on the (usually empty) heap, and the two are merged by key
+            today = sorted(later[d])
             later[d] = []
-            end = day_end[0] = d + 1
+            day_end[0] = d + 1
             todo = start_of_day.pop(d, None)
             if todo:
                 for handler, value in todo:
                     handler(value)
             for callback in daily:
                 callback(d)
-            while heap and heap[0][0] < end:
+            for event in today:
+                while heap and heap[0] < event:
+                    t, _, handler, value = heappop(heap)
+                    self.now = t
+                    handler(value)
+                t, _, handler, value = event
+                self.now = t
+                handler(value)
+            while heap:
                 t, _, handler, value = heappop(heap)
                 self.now = t
                 handler(value)
