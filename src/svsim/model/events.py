@@ -83,12 +83,30 @@ class Agenda:
         """Call callback(day) every day after the start-of-day events (DAILY, in the order registered)."""
         self._daily.append(callback)
 
-    def run_days(self, env: Any) -> Iterator[Any]:
-        """The SimPy process that is the clock (see the module notes): env.process(agenda.run_days(env))."""
+    def pending(self) -> list[tuple[float, int, Handler, Any]]:
+        """Every TIMED event not yet run, as (time, sequence, handler, value), in no particular order (snapshots)."""
+        return [*self.heap, *(event for day in self.later for event in day)]
+
+    def set_pending(self, events: list[tuple[float, int, Handler, Any]]) -> None:
+        """Replace the TIMED events not yet run by `events` (time, sequence, handler, value): a resumed run's
+        (model/snapshot.py). Their sequences must sort before those of events scheduled from now on."""
+        self.heap.clear()
+        for day in self.later:
+            day.clear()
+        for event in events:
+            t = event[0]
+            if t < self._day_end[0]:
+                heappush(self.heap, event)
+            elif t < self.n_days:
+                self.later[int(t)].append(event)
+
+    def run_days(self, env: Any, first_day: int = 0) -> Iterator[Any]:
+        """The SimPy process that is the clock (see the module notes): env.process(agenda.run_days(env)); from
+        `first_day` when a run resumes (model/snapshot.py)."""
         heap, later, day_end, start_of_day, daily = self.heap, self.later, self._day_end, self._start_of_day, \
             self._daily
-        for d in range(self.n_days):
-            if d:
+        for d in range(first_day, self.n_days):
+            if d > first_day:
                 yield env.timeout(1)
             self.now = d
             # the day's TIMED events, sorted, run in order from `today`; one scheduled during the day for the same
