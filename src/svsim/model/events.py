@@ -13,14 +13,14 @@ Every event has a key (time, priority class, sequence), and events run in increa
   anything but the engine's own choices.
 
 How it runs (`Agenda.run_days`): SimPy is the clock, one SimPy process that wakes once a day. On day d it runs
-the START_OF_DAY events of d, the DAILY callbacks, then every TIMED event before d + 1 in key order, from a
-heap of (time, sequence, callback, value). That is exactly the key order above, because START_OF_DAY and DAILY
-events only happen at whole days. An event for a later day waits, unsorted, in that day's list; when the day
-starts the list is sorted and run in order, merged with a small heap of the events scheduled during the day for
-the same day (few: most durations are days). No event pays for a heap of every plan's move away years ahead, and
-the order is the key's.
-Nothing else is scheduled on SimPy's queue, so the order never depends on how
-SimPy breaks its own ties. `at` is the one way to schedule a single child's event.
+the START_OF_DAY events of d, the DAILY callbacks, then every TIMED event before d + 1 in key order. That is
+exactly the key order above, because START_OF_DAY and DAILY events only happen at whole days. A TIMED event
+(time, sequence, callback, value) for a later day waits in that day's list, in the order scheduled; when the day
+starts the list is sorted by time (a stable sort: equal times stay in sequence order) and run in order, merged
+with a small heap of the events scheduled during the day for the same day (few: most durations are days). No
+event pays for a heap of every plan's move away years ahead, and the order is the key's. Nothing else is
+scheduled on SimPy's queue, so the order never depends on how SimPy breaks its own ties. `at` is the one way to
+schedule a single child's event.
 """
 
 from __future__ import annotations
@@ -28,18 +28,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
 from itertools import count
+from operator import itemgetter
 from typing import Any
 
 START_OF_DAY, DAILY, TIMED = 0, 1, 2
 """Priority classes at equal times (lower runs first)."""
 
 Handler = Callable[[Any], None]
+_time, _sequence = itemgetter(0), itemgetter(1)
 
 
 def _scheduler(heap: list, later: list[list], today: list[int]) -> Callable[[float, Handler, Any], None]:
     """The `at` of an agenda (a closure over locals: it is called for almost every event, and a plain function
     with no attribute lookups is the cheapest call). An event before the end of the current day `today[0]` goes
-    on the day's `heap`; a later one waits unsorted in its day's list `later[int(t)]` until that day starts;
+    on the day's `heap`; a later one waits in its day's list `later[int(t)]` (in sequence order) until that day starts;
     one at or after the end of the run is dropped."""
     seq = count(1).__next__
     push = heappush
@@ -93,7 +95,7 @@ class Agenda:
         self.heap.clear()
         for day in self.later:
             day.clear()
-        for event in events:
+        for event in sorted(events, key=_sequence):  # a day's list is in sequence order (run_days relies on it)
             t = event[0]
             if t < self._day_end[0]:
                 heappush(self.heap, event)
@@ -111,7 +113,7 @@ class Agenda:
             self.now = d
             # the day's TIMED events, sorted, run in order from `today`; one scheduled during the day for the same
             # day goes on the (usually empty) heap, and the two are merged by key
-            today = sorted(later[d])
+            today = sorted(later[d], key=_time)  # stable: equal times stay in the order scheduled (sequence)
             later[d] = []
             day_end[0] = d + 1
             todo = start_of_day.pop(d, None)
