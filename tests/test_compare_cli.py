@@ -24,10 +24,14 @@ UNMITIGATED = str(SCENARIOS / "unmitigated.yaml")
 WITHOUT_SIX_K = str(SCENARIOS / "without-six-k-threshold.yaml")
 
 
-def fake_run_tasks(scenarios, tasks, seed, *, workers=None, progress=None, **_):  # noqa: ANN001, ANN201
+def fake_run_tasks(scenarios, tasks, seed, *, workers=None, progress=None, deliver=None, **_):  # noqa: ANN001, ANN201
     out = []
     for done, t in enumerate(tasks, start=1):
-        out.append(fake_result(scenarios[t.key], seed, t.replication))
+        result = fake_result(scenarios[t.key], seed, t.replication)
+        if deliver is None:
+            out.append(result)
+        else:  # streamed, as executors.run_tasks does
+            deliver(done - 1, result)
         if progress is not None:
             progress(done, len(tasks))
     return out
