@@ -13,7 +13,8 @@ it can run in any process, on any machine, in any order.
   A worker keeps nothing between tasks: the payload is a local of its loop, and each finished task's objects
   are released (a cycle collection after each task, so memory stays flat over thousands of tasks).
 - `dask`: dask.distributed. `scheduler=None` starts a LocalCluster of `workers` single-threaded processes;
-  otherwise the Client connects to `scheduler` (e.g. tcp://host:8786). The payload is scattered once.
+  otherwise the Client connects to `scheduler` (e.g. tcp://host:8786). The payload is sent once, as a task (so dask can
+  make it again if every worker dies).
   dask is optional: pip install 'svsim[dask]'.
 
 Shutdown is part of the contract. On any exception or interruption in this process (Ctrl-C, or SystemExit from
@@ -435,8 +436,10 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
     try:
         with children_ignore_terminal_signals(), _spawn_blocking_terminal_signals():
             # allowed_failures: a task whose worker dies is run again once, like the local pool (dask's default is 3)
+            # dashboard on any free port: the default (8787) warns "Port 8787 is already in use" when another
+            # cluster runs on the machine
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL,
                                                scheduler_kwargs={"allowed_failures": RETRIES})
     except BaseException:  # a signal held while the cluster started arrives here: close what was started
         if cluster is not None:
