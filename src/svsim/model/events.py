@@ -72,11 +72,12 @@ class Agenda:
         """Call callback(day) every day after the start-of-day events (DAILY, in the order registered)."""
         self._daily.append(callback)
 
-    def run_days(self, env: Any) -> Iterator[Any]:
-        """The SimPy process that is the clock (see the module notes): env.process(agenda.run_days(env))."""
+    def run_days(self, env: Any, first_day: int = 0) -> Iterator[Any]:
+        """The SimPy process that is the clock (see the module notes): env.process(agenda.run_days(env)); from
+        `first_day` when a run resumes (model/snapshot.py)."""
         heap, start_of_day, daily = self.heap, self._start_of_day, self._daily
-        for d in range(self.n_days):
-            if d:
+        for d in range(first_day, self.n_days):
+            if d > first_day:
                 yield env.timeout(1)
             self.now = d
             todo = start_of_day.pop(d, None)
