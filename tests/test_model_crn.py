@@ -10,7 +10,7 @@ replications; what holds, measured (session 4, after removing the needless coupl
   left is congestion, a real effect of the model: the officers' queue runs at capacity (8 officers here, 80 in the
   base), so the children whose decisions flip take officers' time and delay everyone behind them, first come first
   served. With the officers unlimited the full base's ratio is 13x (16 replications, seed 100); with the review
-  team unlimited 5.5x, with special and SRP places unlimited 5.6x; with the officers, review team and places all
+  team unlimited 5.5x, with special and SRP places unlimited 5.6x, with the waits for and step-downs into special places off 6.1x; with the officers, review team and places all
   unlimited 11x.
 - A ratio of two 8-replication intervals is itself noisy: simulated from normal data with the measured spreads,
   an underlying 5.7 gives 8-replication ratios of 2.05 (1% quantile), 2.7 (5%), 5.2 (median) and 10.1 (95%), so 10x
@@ -28,7 +28,7 @@ replications; what holds, measured (session 4, after removing the needless coupl
   step-down-at-placement draw was keyed by the day; a move in took the plan at a place in the caseload list.
 
 The path test shows the property itself: with the congestion neutralised, children whose first decision is the
-same in both runs keep their whole path. With it on, most children's paths move (72% on the full base: the
+same in both runs keep their whole path. With it on, most children's paths move (69% on the full base: the
 officers' queue delays everyone behind a flipped child, and the review backlog moves review dates), as they
 would in the real system.
 """
