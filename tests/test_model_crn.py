@@ -10,8 +10,8 @@ replications; what holds, measured (session 4, after removing the needless coupl
   left is congestion, a real effect of the model: the officers' queue runs at capacity (8 officers here, 80 in the
   base), so the children whose decisions flip take officers' time and delay everyone behind them, first come first
   served. With the officers unlimited the full base's ratio is 13x (16 replications, seed 100); with the review
-  team unlimited 5.5x, with special and SRP places unlimited 5.6x, with the waits for and step-downs into special places off 6.1x; with the officers, review team and places all
-  unlimited 11x.
+  team unlimited 5.5x, with special and SRP places unlimited 5.6x, with the waits for and step-downs into special
+  places off 6.1x; with the officers, review team and places all unlimited 11x.
 - A ratio of two 8-replication intervals is itself noisy: simulated from normal data with the measured spreads,
   an underlying 5.7 gives 8-replication ratios of 2.05 (1% quantile), 2.7 (5%), 5.2 (median) and 10.1 (95%), so 10x
   at 8 replications is reached in about 1 seed in 20, and even an underlying 12 reaches it only 6 times in 10.
@@ -25,7 +25,8 @@ replications; what holds, measured (session 4, after removing the needless coupl
   more plan in the backlog gave a different set of 16-25s its 20% cease probability (a change of refusal 0.268 ->
   0.2685, about 8 children, moved the full base's 2027-28 deficit by a paired sd of 1.6 £m; now 0.45, and 0.17
   without the team); now it takes the overdue reviews of the day's batch with the lowest review_team draws. The
-  step-down-at-placement draw was keyed by the day; a move in took the plan at a place in the caseload list.
+  step-down-at-placement draw was keyed by the day. (A child moving in still copies the plan at a place in the
+  caseload list, which other plans shift: drawing a row instead made the closed year depend on later demand.)
 
 The path test shows the property itself: with the congestion neutralised, children whose first decision is the
 same in both runs keep their whole path. With it on, most children's paths move (69% on the full base: the
