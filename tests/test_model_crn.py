@@ -1,35 +1,39 @@
 """Common random numbers per child make paired comparisons of interventions that change flows precise.
 
 Removing `statutory-decisions` (refusals 0.268 -> 0.33 from April 2023) changes who is assessed; per-child draws
-(model/rng.py) leave every other child's path alone, so the paired 95% interval of the 2027-28 accumulated
-deficit is much narrower than the unpaired one (what independent runs would give).
+(model/rng.py) leave every other child's draws alone, so the paired 95% interval of the 2027-28 accumulated deficit
+is much narrower than the unpaired one (what independent runs would give). Issue 9 asked for 10x at 8
+replications; what holds, measured (session 4, after removing the needless coupling listed below):
 
-Why the tenth of Kent does not reliably show 10x at 8 replications (issue 9 asked for 10x in this test). What is
-left in the paired interval is the measure's own effect, not noise the engine adds: in a replication of Kent at
-a tenth with 12 officers, about 120-130 children's decisions flip, and only 1-2% of the other ~4,400 children's
-paths differ at all between the two runs (mostly the day of a review, as the review team's backlog changes;
-`test_a_flow_measure_changes_only_the_children_it_touches`). The paired spread is then the spread of those
-children's own effect: how many flip (binomial) and where each is placed (mainstream or an independent school).
-Unlimited officers, uncapped special places or an unlimited review team change the ratio by nothing or in no
-consistent direction (measured on seeds 0-3). Both the effect's spread and the unpaired spread grow with the
-square root of the caseload, so the ratio does not depend on scale: about 10x on the tenth (8-replication ratios
-9.5, 10.4, 8.0 and 14.0 on seeds 0-3) as on the full base (10.6x, README "Reproducibility"), against 2-3x with
-the earlier stream-position scheme. The ratio of two 8-replication intervals is itself noisy (each half-width has
-7 degrees of freedom, and a ratio of two such spreads moves by a factor of up to about two either way), so asking
-for 10x would pass or fail with the seed; the test asks for 6x, well above the old scheme, and the direct test
-below checks the property that makes the intervals narrow.
+- With every mechanism on, the ratio's underlying value (sqrt(var base + var other) / sd of the paired difference,
+  from 16-48 replications) is about 5.4 on the full base and 5.5 on Kent at a tenth (SMALL_KENT). The paired spread
+  left is congestion, a real effect of the model: the officers' queue runs at capacity (8 officers here, 80 in the
+  base), so the children whose decisions flip take officers' time and delay everyone behind them, first come first
+  served. With the officers unlimited the full base's ratio is 13x (16 replications, seed 100); with the review
+  team unlimited 5.5x, with special and SRP places unlimited 5.6x, with the waits for and step-downs into special
+  places off 6.1x; with the officers, review team and places all unlimited 11x.
+- A ratio of two 8-replication intervals is itself noisy: simulated from normal data with the measured spreads,
+  an underlying 5.6 gives 8-replication ratios of 2.05 (1% quantile), 2.7 (5%), 5.2 (median) and 9.8 (95%), so 10x
+  at 8 replications is reached in about 1 seed in 20, and even an underlying 12 reaches it only 6 times in 10.
+  Measured: 6.5, 2.9, 4.3, 5.7, 5.7, 2.5 on seeds 0-5 (SMALL_KENT, every mechanism on); 9.4, 3.7, 4.3 on seeds 0-2
+  on the full base (README "Reproducibility"). The test below asks for 2 (the 1% quantile): it would fail for a
+  regression that coupled children again, not for an unlucky seed. With the congestion neutralised (12 officers,
+  the review team unlimited, the capacity mechanisms off: the path test's fixture) the ratios are 8.2, 5.1, 8.0,
+  14.5, 12.0, 6.3 on seeds 0-5. (The full base's figures by mechanism above were measured with the move-in change
+  below, since reverted.)
+- Needless coupling removed (session 4), each a case where a small change of timing handed a child a different
+  draw or a different rule: the backlog team took the first few overdue reviews by place in the queue, so one
+  more plan in the backlog gave a different set of 16-25s its 20% cease probability (a change of refusal 0.268 ->
+  0.2685, about 8 children, moved the full base's 2027-28 deficit by a paired sd of 1.6 £m; now 0.45, and 0.17
+  without the team); now it takes the overdue reviews of the day's batch with the lowest review_team draws. The
+  step-down-at-placement draw was keyed by the day. (A child moving in still copies the plan at a place in the
+  caseload list, which other plans shift: drawing a row instead raised the seed-0 ratio here from 6.5 to 8.4 but
+  made the closed year depend on later demand, so it was reverted.)
 
-12 officers: SMALL_KENT's 8 (a tenth of Kent's 80) run the officers' queue at capacity, and the effect is then
-mostly how long the queue is (ratios 4.9-15.4 on seeds 0-3); with 12 the queue never binds (the same numbers as
-unlimited officers). The review team is unlimited for the same reason: at capacity, who is reviewed when depends
-on the whole caseload, so a measure that changes how many plans there are moves other children's review dates
-(measured with the plan endings of issue 10: 8% of the other children's paths, against 0.6% with the team
-unlimited). That is congestion, a real effect of the model, not a failure of the random numbers tested here.
-
-Capacity-responsive places (issue 10, item 4) are set to their neutral values here: they couple children through
-shared places (a place one child takes is one another waits for or steps down into), a real effect of the model
-like the review team's congestion; with them on, the ratio measured 5.5x (seed 0, 8 replications, before the
-review team was made unlimited here).
+The path test shows the property itself: with the congestion neutralised, children whose first decision is the
+same in both runs keep their whole path. With it on, most children's paths move (69% on the full base: the
+officers' queue delays everyone behind a flipped child, and the review backlog moves review dates), as they
+would in the real system.
 """
 
 from __future__ import annotations
@@ -43,19 +47,33 @@ from svsim.experiment.replications import run_replication
 from svsim.model import simulate
 
 
-@pytest.fixture(scope="module")
-def with_and_without(kent_variant):
-    base = kent_variant("assessment.officers_fte=12", "annual_review.reviews_per_month=unlimited",
-                        "placement.max_wait_weeks.special=0",
-                        *(f"placement.step_down_probability.{k}=0" for k in ("phase_transfer", "review", "placement")),
-                        small=True)
+def _without_statutory_decisions(base):
     other = base.with_interventions([iv.name for iv in base.interventions if iv.name != "statutory-decisions"])
     assert len(other.interventions) == len(base.interventions) - 1
     return base, other
 
 
-def test_removing_a_flow_measure_gives_a_paired_interval_much_narrower(with_and_without):
-    base, other = with_and_without
+@pytest.fixture(scope="module")
+def real_mechanisms(kent_variant):
+    """Kent at a tenth with every mechanism on: the officers' queue at capacity, the review team and places."""
+    return _without_statutory_decisions(kent_variant(small=True))
+
+
+@pytest.fixture(scope="module")
+def with_and_without(kent_variant):
+    """The congestion neutralised: 12 officers (the queue never binds), the review team unlimited, no waits for or
+    step-downs into special places."""
+    base = kent_variant("assessment.officers_fte=12", "annual_review.reviews_per_month=unlimited",
+                        "placement.max_wait_weeks.special=0",
+                        *(f"placement.step_down_probability.{k}=0" for k in ("phase_transfer", "review", "placement")),
+                        small=True)
+    return _without_statutory_decisions(base)
+
+
+def test_removing_a_flow_measure_gives_a_paired_interval_much_narrower(real_mechanisms):
+    """Every mechanism on, 8 replications: at least 2x (the 1% quantile of the 8-replication ratio at the measured
+    underlying 5.5; seed 0 gives 6.5; see the module notes for why not 10x)."""
+    base, other = real_mechanisms
     b, o = [], []
     for r in range(8):
         rb, ro = run_replication(base, 0, r), run_replication(other, 0, r)
@@ -64,7 +82,7 @@ def test_removing_a_flow_measure_gives_a_paired_interval_much_narrower(with_and_
         o.append(ro.year(fy).accumulated_deficit_gbp_m)
     paired, unpaired = paired_interval(b, o), unpaired_interval(b, o)
     assert paired.mean > 0  # fewer refusals, more plans, a larger deficit
-    assert (unpaired.high - unpaired.low) >= 6 * (paired.high - paired.low)
+    assert (unpaired.high - unpaired.low) >= 2 * (paired.high - paired.low)
 
 
 def test_a_flow_measure_changes_only_the_children_it_touches(with_and_without):
