@@ -151,7 +151,8 @@ def pool_pids(pool) -> list[int]:
 def test_every_worker_killed_at_once_then_a_task_that_always_kills_its_worker(executor):
     """Both workers SIGKILLed together mid-batch (dask used to lose its scattered payload and end with its own
     FutureCancelledError, exit 1): the batch completes with the right results. Then a task that kills its worker
-    every time: retried once, then WorkerDied naming it (dask: after its own allowed_failures=1)."""
+    every time: retried once, then WorkerDied naming it (dask: after its own allowed_failures=1). No timing
+    assumption: the kill happens when two results are in, whatever the load."""
     from svsim.experiment.executors import TaskPool
 
     if executor == "dask":
@@ -166,6 +167,8 @@ def test_every_worker_killed_at_once_then_a_task_that_always_kills_its_worker(ex
 
         assert pool.map([("sleep", i) for i in range(8)], progress) == [i * i for i in range(8)]
         assert len(killed) == 2 and not set(killed) & set(pool_pids(pool))
+        # Alone in its batch: dask counts a death against every task assigned to the dying worker (queued ones too),
+        # so beside others the one named could depend on how the scheduler placed them under load.
         with pytest.raises(WorkerDied) as died:
-            pool.map([("sleep", 0), ("die", 1), ("sleep", 2)])
+            pool.map([("die", 1)])
         assert died.value.item == ("die", 1)
