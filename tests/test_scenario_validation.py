@@ -270,3 +270,22 @@ def test_set_overrides_are_validated_like_yaml(override: str, words: tuple[str, 
 def test_every_problem_is_reported_across_overrides() -> None:
     exc = _error(BASE, ("assessment.vacancy_rat=0.1", "decision.appeal_probability=2"))
     assert {p.key_path for p in exc.problems} == {"assessment.vacancy_rat", "decision.appeal_probability"}
+
+
+MINIMAL = HERE / "fixtures" / "scenarios" / "minimal.yaml"
+
+
+@pytest.mark.parametrize(("override", "path", "words"), [
+    ("assessment.officers_fte=0", "assessment", "no assessment capacity from 2022-01-20"),
+    ("assessment.vacancy_rate={2022-01-20: 0.1, 2024-04-01: 1.0}", "assessment", "no assessment capacity from 2024-04-01"),
+    ("income.hnb_allocation_gbp_m=0", "income.hnb_allocation_gbp_m", "all its spend is deficit"),
+    ("population.age_0_18=0", "population.age_0_18", "no new requests"),
+    ("uncertainty.demand.request_rate_per_10k_0_18={distribution: lognormal, median: 1, sigma: 3, apply: multiply}",
+     "uncertainty.demand.request_rate_per_10k_0_18", "impossible for demand.request_rate_per_10k_0_18"),
+])
+def test_a_value_that_validates_but_switches_something_off_is_warned(override: str, path: str, words: str) -> None:
+    """Found by the fuzzer: these validated silently and ran to figures that read as a policy success (no demand, no
+    new plans) or a disaster (no income), or drew a request rate of millions per 10,000 children."""
+    warnings = load_scenario(MINIMAL, [override]).warnings
+    assert any(w.key_path == path and words in w.message for w in warnings), [str(w) for w in warnings]
+    assert not any(words in w.message for w in load_scenario(MINIMAL).warnings)

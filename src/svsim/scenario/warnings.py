@@ -16,6 +16,7 @@ from .draws import extremes
 from .errors import Problem
 from .spec import Param, check_value
 from .targets import Uncertain
+from .units import plausibility
 
 
 def clipped_uncertainty(uncertainty: Sequence[Uncertain], params: Mapping[str, Series],
@@ -28,7 +29,7 @@ def clipped_uncertainty(uncertainty: Sequence[Uncertain], params: Mapping[str, S
             spec, series = specs[leaf], params.get(leaf)
             if series is None:
                 continue
-            bad = None
+            bad = implausible = None
             for v in series.values:
                 if not isinstance(v, int | float) or math.isinf(v):
                     continue
@@ -37,12 +38,20 @@ def clipped_uncertainty(uncertainty: Sequence[Uncertain], params: Mapping[str, S
                     if check_value(spec.kind, y, spec.choices)[1]:
                         bad = y
                         break
+                    if implausible is None and plausibility(spec, y)[0]:
+                        implausible = y
                 if bad is not None:
                     break
+            file, line = locate(f"uncertainty.{u.path}")
             if bad is not None:
-                file, line = locate(f"uncertainty.{u.path}")
                 out.append(Problem(file, f"uncertainty.{u.path}", f"some draws give {leaf} {bad:.4g}, outside its "
                                    "range: such draws are clipped to the range (see the draws in the manifest)", line))
+                break
+            if implausible is not None:  # used as drawn: say so, as the file would be refused with that value
+                why = plausibility(spec, implausible)[0]
+                message = (f"some draws are impossible for {leaf}: {why}; the distribution is probably too wide (such "
+                           "draws are used as drawn, not clipped)")
+                out.append(Problem(file, f"uncertainty.{u.path}", message, line))
                 break
     return out
 
