@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario import Scenario
-from .variants import Design, Factor, run_points, simulation_groups
+from .variants import Design, Factor, run_points, simulation_groups, with_lead_in
 
 METHODS = ("oat", "morris", "sobol")
 OUTPUTS = ("accumulated_deficit_gbp_m", "p_within_profile")
@@ -165,10 +165,14 @@ def run_sensitivity(
     scenario: Scenario, factors: Sequence[Factor], method: str, *, target_year: int | None = None,
     replications: int | None = None, samples: int | None = None, seed: int = 0, second_order: bool = False,
     workers: int | None = None, executor: str = "local", scheduler: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, lead_in: bool = True,
 ) -> SensitivityResult:
-    """Run the design of `method` on common random numbers and compute its indices."""
+    """Run the design of `method` on common random numbers and compute its indices. With `lead_in`, each
+    replication's simulation up to where the factors act is run once per worker and every point resumes from it
+    (model/snapshot.py; the same numbers, about a fifth less work)."""
     design = Design(scenario, seed, factors=tuple(factors))
+    if lead_in:
+        design = with_lead_in(design)
     years = design.years
     year = years[-1] if target_year is None else target_year
     if year not in years:

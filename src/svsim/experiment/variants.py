@@ -31,6 +31,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from ..scenario.overrides import closed_until, leaves_under, share_groups
 from ..scenario.spec import CAPACITY, NUMERIC_KINDS, PROBABILITY, check_value, finite_number
 from ..scenario.targets import Uncertain
 from . import replications
-from .uncertainty import apply_draws, scenario_for_replication
+from .uncertainty import apply_draws, draws_from, scenario_for_replication
 
 LEVER_ORDER = 10**6
 """A lever applies after every intervention of the scenario."""
@@ -315,6 +316,9 @@ class Design:
     seed: int
     factors: tuple[Factor, ...] = ()
     levers: tuple[Lever, ...] = ()
+    lead_in: str = ""
+    """Non-empty (a name unique to the study): every point of a replication resumes from one simulation of the
+    lead-in up to where the factors act (`with_lead_in`; model/snapshot.py). The numbers are the same."""
 
     def variant(self, values: Sequence[float]) -> Scenario:
         if self.factors:
@@ -351,23 +355,81 @@ def accumulated_deficits(scenario: Scenario, seed: int, replication: int) -> np.
     return np.array([m.accumulated_deficit_gbp_m for m in result.money], dtype=float)
 
 
+_ENGINE_DEFICITS = accumulated_deficits
+"""The engine's own; a test's substitute for `accumulated_deficits` is called as it is (no lead-in)."""
+
+
+def with_lead_in(design: Design) -> Design:
+    """The design with the shared lead-in on (a factors study whose factors act after the census date)."""
+    if not design.factors or draws_from(design.scenario) <= design.scenario.census_date:
+        return design
+    return dataclasses.replace(design, lead_in=uuid.uuid4().hex)
+
+
+_LEAD_INS: dict[tuple[str, int], Any] = {}
+"""This process's lead-in snapshots of the current study, by (Design.lead_in, replication)."""
+LEAD_IN_STATS = {"taken": 0, "resumed": 0, "simulated": 0}
+"""This process's counts (benchmarks print them): snapshots taken, runs resumed, runs simulated whole."""
+
+
+def simulate_point(design: Design, scenario: Scenario, replication: int) -> Any:
+    """The History of one point's scenario on `replication`: resumed from the replication's lead-in snapshot when
+    the design has one (model/snapshot.py: the same History), else simulated whole (also when the point's inputs
+    act before the snapshot's day: SnapshotError)."""
+    from ..model import simulate
+
+    if not design.lead_in:
+        return simulate(scenario, seed=design.seed, replication=replication)
+    from ..model import snapshot
+    from ..model.calendar import Calendar
+    from ..model.inputs import compile_inputs
+
+    inp = compile_inputs(scenario)
+    key = (design.lead_in, replication)
+    snap = _LEAD_INS.get(key)
+    if snap is None:
+        if any(k[0] != design.lead_in for k in _LEAD_INS):  # one study's snapshots at a time
+            _LEAD_INS.clear()
+        day = Calendar(scenario.census_date, scenario.end).day_of(draws_from(scenario))
+        snap = _LEAD_INS[key] = snapshot.take(inp, design.seed, replication, day)
+        LEAD_IN_STATS["taken"] += 1
+    try:
+        history = snapshot.resume(snap, inp)
+        LEAD_IN_STATS["resumed"] += 1
+        return history
+    except snapshot.SnapshotError:
+        LEAD_IN_STATS["simulated"] += 1
+        return simulate(scenario, seed=design.seed, replication=replication)
+
+
+def _priced(history: Any, scenario: Scenario) -> np.ndarray:
+    return np.array([m.accumulated_deficit_gbp_m for m in replications.price_history(history, scenario)[1]],
+                    dtype=float)
+
+
 def evaluate(design: Design, item: tuple[int, int, tuple[float, ...]]) -> np.ndarray:
     """One (point, replication, values): the variant's accumulated deficit by year. The scenario's own uncertainty
     (levers only; factors replace it) is drawn for the replication, the same draw at every point."""
     _, replication, values = item
     scenario = design.variant(values)
     scenario = scenario_for_replication(scenario, design.seed, replication)
+    if design.lead_in and accumulated_deficits is _ENGINE_DEFICITS:
+        return _priced(simulate_point(design, scenario, replication), scenario)
     return accumulated_deficits(scenario, design.seed, replication)
 
 
-def price_on_history(scenarios: Sequence[Scenario], seed: int, replication: int) -> np.ndarray:
-    """[scenario, year] accumulated deficits of scenarios that differ only in money: the first is simulated and
-    every one priced on its History (what `accumulated_deficits` gives each of them)."""
+def price_on_history(scenarios: Sequence[Scenario], seed: int, replication: int,
+                     design: Design | None = None) -> np.ndarray:
+    """[scenario, year] accumulated deficits of scenarios that differ only in money: the first is simulated (or
+    resumed from the design's lead-in) and every one priced on its History (what `accumulated_deficits` gives
+    each of them)."""
     from ..model import simulate
 
-    history = simulate(scenarios[0], seed=seed, replication=replication)
-    return np.array([[m.accumulated_deficit_gbp_m for m in replications.price_history(history, s)[1]]
-                     for s in scenarios], dtype=float)
+    if design is not None and design.lead_in:
+        history = simulate_point(design, scenarios[0], replication)
+    else:
+        history = simulate(scenarios[0], seed=seed, replication=replication)
+    return np.array([_priced(history, s) for s in scenarios], dtype=float)
 
 
 def evaluate_shared(design: Design, item: tuple[int, tuple[tuple[float, ...], ...]]) -> np.ndarray:
@@ -377,7 +439,7 @@ def evaluate_shared(design: Design, item: tuple[int, tuple[tuple[float, ...], ..
     if len(set(values)) == 1:
         return np.tile(evaluate(design, (0, replication, values[0])), (len(values), 1))
     scenarios = [scenario_for_replication(design.variant(v), design.seed, replication) for v in values]
-    return price_on_history(scenarios, design.seed, replication)
+    return price_on_history(scenarios, design.seed, replication, design)
 
 
 def simulation_groups(design: Design, points: np.ndarray | Sequence[Sequence[float]],
@@ -441,4 +503,5 @@ def run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], r
 
 __all__ = ["Design", "Factor", "Lever", "accumulated_deficits", "evaluate", "evaluate_shared",
            "factors_from_uncertainty", "map_tasks", "open_from", "parse_lever", "price_on_history",
-           "read_parameters_file", "run_points", "simulation_groups", "with_factor_values", "with_lever_value"]
+           "read_parameters_file", "run_points", "simulate_point", "simulation_groups", "with_factor_values",
+           "with_lead_in", "with_lever_value"]

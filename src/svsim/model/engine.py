@@ -55,12 +55,12 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0, record_eve
 class Run:
     """One replication: the shared context, the people table, the four parts, the clocks, and the run."""
 
-    def __init__(self, inp: Inputs, draws: ChildDraws, record_events: bool) -> None:
+    def __init__(self, inp: Inputs, draws: ChildDraws, record_events: bool, move_in_first: int = 0) -> None:
         self.inp = inp
+        self.move_in_floor = move_in_first  # a fixed first row for moves in, at least (model/snapshot.py)
         self.cal = cal = inp.cal
         self.draws = draws
         self.agenda = Agenda(cal.n_days)
-        self.env = simpy.Environment()
         self.rec = Recorder(cal, record_events)
         n_rows = self._people()
         self.people = People(n_rows, self.rec)
@@ -101,7 +101,7 @@ class Run:
             ages[mask] = np.searchsorted(c, age_u[mask], side="right")
         self.arrivals = times, np.minimum(ages, MAX_AGE)
         # moves in from other councils: candidates with identities of their own, after every other row
-        self.move_in_first = first + times.size
+        self.move_in_first = max(first + times.size, self.move_in_floor)
         self.move_ins = move_in_candidates(inp, draws, self.move_in_first, self.move_in_first)
         return self.move_in_first + len(self.move_ins[0])
 
@@ -135,7 +135,13 @@ class Run:
         self.pipeline.start(first + n)
 
     def run(self) -> History:
-        cal, env, agenda = self.cal, self.env, self.agenda
+        self.setup()
+        self.run_days(0, self.cal.n_days)
+        return self.finish()
+
+    def setup(self) -> None:
+        """The start state and everything scheduled before day 0 (model/snapshot.py resumes after it)."""
+        cal, agenda = self.cal, self.agenda
         self._start_state()
         times, ages = self.arrivals
         first = self.arrival_first
@@ -153,8 +159,15 @@ class Run:
         self.pipeline.start_arrivals(first, times.tolist())
         self.transitions.start_move_ins()
         agenda.every_day(self.reviews.day)
-        env.process(agenda.run_days(env))
-        env.run(until=cal.n_days)
+
+    def run_days(self, first: int, until: int) -> None:
+        """Days first..until - 1 on a SimPy day clock starting at `first`."""
+        self.env = env = simpy.Environment(initial_time=first)
+        env.process(self.agenda.run_days(env, first))
+        env.run(until=until)
+
+    def finish(self) -> History:
+        cal = self.cal
         self.rec.stats["events"] = sum(part.n_events for part in self.parts)
         self.rec.stats["people"] = self.people.size
         self.people.close_open_spells(cal.n_days)
