@@ -36,16 +36,27 @@ def test_the_estimate_grows_with_size(kent) -> None:  # noqa: ANN001
 def test_beyond_the_machine_is_refused_with_the_reason(kent) -> None:  # noqa: ANN001
     assert "more than the" in refusal(estimate(kent, 100_000_000, 2), available=16e9)
     assert "would take" in refusal(estimate(kent, 1_000_000, 2), available=1e15)
-    huge = load_scenario(BASE_SCENARIO, ["population.age_0_18=1000000000"])
+    huge = load_scenario(BASE_SCENARIO, HUGE)
     assert refusal(estimate(huge, 1, 1), available=16e9) is not None
 
 
-@pytest.mark.parametrize("args", [["-n", "100000000"], ["--set", "population.age_0_18=1000000000"]])
+HUGE = ["population.age_0_18=13000000", "demand.request_rate_per_10k_0_18=2000", "horizon.end=2120-03-31"]
+"""Each value possible (validation accepts every one), together far beyond any machine: 2.6 million requests a year
+for a century. (A population of 10^9 is refused by validation: no council has more than England's children.)"""
+
+
+@pytest.mark.parametrize("args", [["-n", "100000000"], [a for s in HUGE for a in ("--set", s)]])
 def test_cli_refuses_before_running(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli.main, ["run", str(BASE_SCENARIO), *args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
     assert "--allow-large" in result.output and "Traceback" not in result.output
     assert not any((tmp_path / "o").iterdir())  # nothing ran
+
+
+def test_validate_refuses_what_run_would_refuse_for_its_size() -> None:
+    result = CliRunner().invoke(cli.main, ["validate", str(BASE_SCENARIO), *[a for s in HUGE for a in ("--set", s)]])
+    assert result.exit_code == 2, result.output
+    assert "even one replication is too large" in result.output and "Traceback" not in result.output
 
 
 def test_max_replications_below_n_is_an_error(tmp_path: Path) -> None:

@@ -139,9 +139,14 @@ CASES: dict[str, tuple[str, int | None, tuple[str, ...]]] = {
     "lead_in_too_long.yaml": ("lead_in_too_long.yaml", 4, ("start_state.census_date", "32 years", "at most 10")),
     "name_too_long.yaml": ("name_too_long.yaml", 3, ("name", "254 characters", "at most 100")),
     "extends_not_yaml.yaml": ("extends_not_yaml.yaml", 2, ("extends", "not a scenario file", ".yaml or .yml")),
+    # Found by the mutation fuzzer (tools/fuzz_scenarios.py): each was a late failure, a minute's wait or a flood.
+    "population_beyond_england.yaml": ("population_beyond_england.yaml", 5, ("population.age_0_18", "outside the possible range 0 to 13,000,000", "did you mean 355,600")),
+    "uncertainty_breaks_intervention.yaml": ("uncertainty_breaks_intervention.yaml", 5, ("uncertainty.placement.new_plan_mix.under_5.special", "= 0)", "'early-years-review'", "-0.00666667 on 2024-01-01", "not a probability")),
+    "too_many_values.yaml": ("too_many_values.yaml", 5, ("more than 20,000 values",)),
+    "huge_name_in_message.yaml": ("huge_name_in_message.yaml", 4, ("remove_interventions", "no inherited intervention", "characters cut")),
 }
 HELPERS = {"cycle_b.yaml"}  # extended by a fixture, not a failure case of its own
-MULTI = {"three_errors.yaml"}
+MULTI = {"three_errors.yaml", "flood_of_problems.yaml"}
 
 
 def _error(path: Path, overrides: tuple[str, ...] = ()) -> ScenarioError:
@@ -189,6 +194,17 @@ def test_three_independent_errors_are_reported_together() -> None:
     assert "did you mean 'seasonality'" in by_path["demand.seasonallity"].message
     assert all(Path(p.file).name == "three_errors.yaml" for p in exc.problems)
     assert str(exc).startswith("3 problems in scenario:")
+
+
+def test_a_flood_of_problems_is_cut_to_the_first_forty() -> None:
+    exc = _error(BAD / "flood_of_problems.yaml")
+    assert len(exc.problems) == 66  # every pair of the twelve copies overlaps
+    first = exc.problems[0]
+    assert (Path(first.file).name, first.line, first.key_path) == ("flood_of_problems.yaml", 9, "interventions[hire-1]")
+    assert "overlap 'hire-0'" in first.message
+    text = str(exc)
+    assert text.startswith("66 problems in scenario:") and text.endswith("... and 26 more (fix the ones above first)")
+    assert text.count("\n  - ") == 40
 
 
 def test_file_over_the_size_limit(tmp_path: Path) -> None:
@@ -254,3 +270,22 @@ def test_set_overrides_are_validated_like_yaml(override: str, words: tuple[str, 
 def test_every_problem_is_reported_across_overrides() -> None:
     exc = _error(BASE, ("assessment.vacancy_rat=0.1", "decision.appeal_probability=2"))
     assert {p.key_path for p in exc.problems} == {"assessment.vacancy_rat", "decision.appeal_probability"}
+
+
+MINIMAL = HERE / "fixtures" / "scenarios" / "minimal.yaml"
+
+
+@pytest.mark.parametrize(("override", "path", "words"), [
+    ("assessment.officers_fte=0", "assessment", "no assessment capacity from 2022-01-20"),
+    ("assessment.vacancy_rate={2022-01-20: 0.1, 2024-04-01: 1.0}", "assessment", "no assessment capacity from 2024-04-01"),
+    ("income.hnb_allocation_gbp_m=0", "income.hnb_allocation_gbp_m", "all its spend is deficit"),
+    ("population.age_0_18=0", "population.age_0_18", "no new requests"),
+    ("uncertainty.demand.request_rate_per_10k_0_18={distribution: lognormal, median: 1, sigma: 3, apply: multiply}",
+     "uncertainty.demand.request_rate_per_10k_0_18", "impossible for demand.request_rate_per_10k_0_18"),
+])
+def test_a_value_that_validates_but_switches_something_off_is_warned(override: str, path: str, words: str) -> None:
+    """Found by the fuzzer: these validated silently and ran to figures that read as a policy success (no demand, no
+    new plans) or a disaster (no income), or drew a request rate of millions per 10,000 children."""
+    warnings = load_scenario(MINIMAL, [override]).warnings
+    assert any(w.key_path == path and words in w.message for w in warnings), [str(w) for w in warnings]
+    assert not any(words in w.message for w in load_scenario(MINIMAL).warnings)

@@ -31,6 +31,11 @@ def validate(files: Sequence[Path], overrides: Sequence[str]) -> None:
             click.echo(str(exc), err=True)
             failed = True
             continue
+        too_big = _too_big(scenario)
+        if too_big:  # what `run` would refuse for its size, said here too (one validator for everything)
+            click.echo(f"{path}: {too_big}", err=True)
+            failed = True
+            continue
         click.echo(_summary(scenario))
         _warn(scenario)
     if failed:
@@ -84,6 +89,14 @@ def params(scenario_file: Path | None, match: str, csv_file: Path | None) -> Non
                 click.echo(f"    changed by: {row['changed_by']}")
     if not rows:
         click.echo(f"no parameter matches '{match}'", err=True)
+
+
+def _too_big(scenario) -> str | None:  # noqa: ANN001 - Scenario, imported lazily
+    """Why even one replication of the scenario is beyond this machine (what `svsim run -n 1 -w 1` refuses)."""
+    from ..experiment.limits import estimate, refusal
+
+    why = refusal(estimate(scenario, 1, 1))
+    return f"even one replication is too large: {why}" if why else None
 
 
 def _summary(scenario) -> str:  # noqa: ANN001 - Scenario, imported lazily

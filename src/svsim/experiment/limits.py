@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from ..scenario import Scenario
 
@@ -115,4 +116,76 @@ def _size(n: float) -> str:
     return f"{n / 1e3:.0f} kB"
 
 
-__all__ = ["Estimate", "available_memory_bytes", "estimate", "refusal"]
+# ---- after a replication: what no council's figures can be ----------------------------------------------------------
+
+COST_PER_PLAN_GBP = (100.0, 1_000_000.0)
+"""Placement spend per plan-year (HNB share) possible for any council: unit costs are refused outside £100 to £1m
+(scenario.schema), and a mainstream plan costs its support above the threshold (Kent, 2022-23: about £19,000)."""
+IN_YEAR_SHARE_OF_INCOME = (-1.0, 5.0)
+"""The in-year HNB position as a share of its income: a surplus cannot exceed the income (spend is never negative);
+five times the income (Kent 2027-28: +0.27) is far beyond any council's."""
+CASELOAD_GROWTH_MAX = 20.0
+"""Plans at the end over plans at the start: England's caseload grew 1.8-fold in 2015-2023."""
+
+
+def result_problems(scenario: Scenario, result: Any) -> list[str]:
+    """What no council's replication can show (a NaN, a negative stock or cost, a broken deficit identity, no
+    requests at all, every plan ended, spend per plan outside any council's): each a sentence, [] when plausible.
+
+    The one place these checks live: `tools/fuzz_scenarios.py` and the mutation tests call it on runs of scenarios
+    that validate; a run whose inputs passed validation without a warning must never fail it."""
+    import numpy as np
+
+    out: list[str] = []
+    previous = float(scenario.value("deficit.opening_accumulated_gbp_m"))
+    for m in result.money:
+        fy = f"{m.financial_year}-{(m.financial_year + 1) % 100:02d}"
+        bad = [name for name, v in vars(m).items() if isinstance(v, int | float) and not math.isfinite(v)]
+        if bad:
+            out.append(f"{', '.join(bad)} not a number in {fy}")
+            continue
+        for name in ("placement_spend_gbp_m", "waiting_spend_gbp_m", "children_waiting", "backlog_commitment_gbp_m"):
+            if getattr(m, name) < -1e-9:
+                out.append(f"{name} is negative ({getattr(m, name):.6g}) in {fy}")
+        expected = previous + m.in_year_deficit_gbp_m + m.other_blocks_in_year_gbp_m - m.council_contribution_gbp_m
+        if abs(m.accumulated_deficit_gbp_m - expected) > 1e-6 * max(1.0, abs(expected)):
+            out.append(f"the accumulated deficit {m.accumulated_deficit_gbp_m:.6g} in {fy} is not the previous year's "
+                       f"plus the year's position ({expected:.6g})")
+        previous = m.accumulated_deficit_gbp_m
+        income = m.hnb_income_gbp_m
+        lo, hi = IN_YEAR_SHARE_OF_INCOME
+        if income > 0 and not lo * income <= m.in_year_deficit_gbp_m <= hi * income:
+            out.append(f"the in-year HNB position {m.in_year_deficit_gbp_m:+,.1f} £m in {fy} is outside any council's "
+                       f"({lo:g} to {hi:g} times its income of £{income:,.1f}m)")
+        plans = sum(result.plan_years.get(m.financial_year, {}).values())
+        if plans >= 50:
+            per_plan = m.placement_spend_gbp_m * 1e6 / plans
+            lo, hi = COST_PER_PLAN_GBP
+            if not lo <= per_plan <= hi:
+                out.append(f"placement spend of £{per_plan:,.0f} a plan in {fy} (£{m.placement_spend_gbp_m:,.1f}m for "
+                           f"{plans:,.0f} plans) is outside any council's (£{lo:,.0f} to £{hi:,.0f})")
+    for fy, by_setting in result.placement_spend_gbp_m.items():
+        negative = {s: v for s, v in by_setting.items() if not v >= -1e-9}
+        if negative:
+            out.append(f"placement spend negative or not a number in {fy}: {negative}")
+    tables = {"monthly plans": result.monthly_plans, **{f"census {y}": t for y, t in result.census.items()},
+              **{f"monthly {k}": v for k, v in result.monthly_levels.items()},
+              **{f"monthly {k}": v for k, v in result.monthly_flows.items()}}
+    for name, table in tables.items():
+        values = np.asarray(table, dtype=float)
+        if values.size and not (np.isfinite(values).all() and (values >= 0).all()):
+            out.append(f"{name} has negative or non-numeric entries")
+    requests = result.monthly_flows.get("requests")
+    if requests is not None and len(requests) >= 24 and float(np.sum(requests[-12:])) == 0:
+        out.append("no request for an assessment in the last 12 months: demand is zero")
+    plans = np.asarray(result.monthly_plans, dtype=float).reshape(len(result.monthly_plans), -1).sum(axis=1) \
+        if len(result.monthly_plans) else np.zeros(0)
+    if plans.size >= 2 and plans[0] > 0:
+        if plans[-1] == 0:
+            out.append(f"every plan has ended by the last month ({plans[0]:,.0f} at the start)")
+        elif plans[-1] > CASELOAD_GROWTH_MAX * plans[0]:
+            out.append(f"the caseload grows {plans[-1] / plans[0]:,.0f}-fold ({plans[0]:,.0f} to {plans[-1]:,.0f})")
+    return out
+
+
+__all__ = ["Estimate", "available_memory_bytes", "estimate", "refusal", "result_problems"]

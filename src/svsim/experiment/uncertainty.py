@@ -27,35 +27,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from functools import cache
-from typing import Any
 
 import numpy as np
 
 from ..model.rng import generator
 from ..scenario import Scenario
-from ..scenario.dated import Series
-from ..scenario.schema import SCHEMA
-from ..scenario.spec import (
-    CAPACITY,
-    COUNT,
-    DURATION,
-    INTEGER,
-    MONEY,
-    PROBABILITY,
-    RATE,
-    UPLIFT,
-    WEIGHT,
-    ByKey,
-    Param,
-    Section,
-    check_value,
-)
+from ..scenario.draws import UPLIFT_FLOOR, clip, draws_start, with_draws
+from ..scenario.spec import check_value
 from ..scenario.targets import Uncertain
 
 STREAM_PREFIX = "uncertainty:"
-UPLIFT_FLOOR = -1.0 + 1e-6
-"""An uplift must stay above -1 (a price cannot fall to nothing); clipped values land just above."""
 
 
 def stream_name(path: str) -> str:
@@ -86,108 +67,22 @@ def draws_for(scenario: Scenario, seed: int, replication: int) -> dict[str, floa
     return {u.path: draw(u, seed, replication) for u in scenario.uncertainty}
 
 
-def clip(kind: str, value: Any) -> Any:
-    """`value` brought into the range of its kind (see the module docstring)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return value
-    v = float(value)
-    if kind == CAPACITY and math.isinf(v) and v > 0:
-        return value  # unlimited
-    if kind == PROBABILITY:
-        return min(max(v, 0.0), 1.0)
-    if kind in (COUNT, CAPACITY, RATE, DURATION, MONEY, WEIGHT):
-        return max(v, 0.0)
-    if kind == INTEGER:
-        return int(round(max(v, 0.0)))
-    if kind == UPLIFT:
-        return max(v, UPLIFT_FLOOR)
-    return v  # signed money, real: any number
-
-
-def _applied(op: str, x: float, v: Any) -> Any:
-    if isinstance(v, float) and math.isinf(v):
-        return v if op != "set" else x  # 'unlimited' has no scale: multiply/add leave it unlimited
-    if op == "multiply":
-        return v * x
-    if op == "add":
-        return v + x
-    return x  # set
-
-
-@cache
-def _total_groups() -> tuple[tuple[str, tuple[str, ...], str], ...]:
-    """(group path, member leaf paths, 'one' | 'at_most_one') of every share group in the schema."""
-    out: list[tuple[str, tuple[str, ...], str]] = []
-
-    def walk(spec: Any, path: str) -> None:
-        if isinstance(spec, Section):
-            for key, sub in spec.fields.items():
-                walk(sub, f"{path}.{key}" if path else str(key))
-        elif isinstance(spec, ByKey) and spec.keys is not None:
-            if spec.total and isinstance(spec.item, Param):
-                out.append((path, tuple(f"{path}.{k}" for k in spec.keys), spec.total))
-            for key in spec.keys:
-                walk(spec.item, f"{path}.{key}")
-
-    walk(SCHEMA, "")
-    return tuple(out)
-
-
-def _rebalance(params: dict[str, Series], changed: set[str]) -> None:
-    """Renormalise share groups that a draw touched (in place): shares to 1, exclusive probabilities to <= 1."""
-    for _, members, total in _total_groups():
-        if not changed.intersection(members) or not all(m in params for m in members):
-            continue
-        series = [params[m] for m in members]
-        dates = sorted({d for s in series for d in s.dates})
-        values = {m: [] for m in members}
-        for d in dates:
-            row = [float(s.at(d)) for s in series]
-            t = sum(row)
-            if t > 1 or (total == "one" and t > 0):  # shares to exactly 1; exclusive outcomes down to 1
-                row = [r / t for r in row]
-            for m, r in zip(members, row, strict=True):
-                values[m].append((d, r))
-        for m in members:
-            params[m] = Series.from_pairs(values[m])
-            changed.add(m)
-
-
 def draws_from(scenario: Scenario) -> dt.date:
     """The first day uncertainty draws act on: the day after `horizon.last_observed` (default: 1 January after
     the calendar year holding horizon.start, i.e. after the last complete calendar year of data)."""
     observed = scenario.value("horizon.last_observed") if "horizon.last_observed" in scenario.base_params else None
-    if observed is None:
-        return dt.date(scenario.start.year + 1, 1, 1)
-    return observed + dt.timedelta(days=1)
-
-
-def _drawn(series: Series, fn: Any, dated: bool, start: dt.date) -> Series:
-    """`series` with fn applied to the values in force from `start` on (to every value if it is not dated)."""
-    if not dated:
-        return series.map(fn)
-    return series.combine([start], lambda d, v: v if d < start else fn(v))
+    return draws_start(observed, scenario.start)
 
 
 def apply_draws(scenario: Scenario, draws: Mapping[str, float]) -> Scenario:
     """The scenario with each uncertain path's drawn number applied to its base parameters from the first
-    unobserved day on (`draws_from`), then clipped."""
+    unobserved day on (`draws_from`), then clipped (the rules are in scenario/draws.py, which validation uses
+    too)."""
     if not draws:
         return scenario
-    base = scenario.base_params
-    start = draws_from(scenario)
-    changed: dict[str, Series] = {}
-    for u in scenario.uncertainty:
-        x = draws[u.path]
-        for leaf in u.leaves:
-            spec = scenario.specs[leaf]
-            current = changed.get(leaf, base[leaf])
-            fn = lambda v, _k=spec.kind, _op=u.apply, _x=x: clip(_k, _applied(_op, _x, v))  # noqa: E731
-            changed[leaf] = _drawn(current, fn, spec.dated and start > scenario.census_date, start)
-    touched = set(changed)
-    params = {**base, **changed}
-    _rebalance(params, touched)
-    out = scenario.with_base_params({p: params[p] for p in touched})
+    changed = with_draws(scenario.base_params, scenario.specs, scenario.uncertainty, draws, draws_from(scenario),
+                         scenario.census_date)
+    out = scenario.with_base_params(changed)
     _check_final(out)
     return out
 
@@ -226,5 +121,5 @@ def summarise_draws(draws: list[dict[str, float]]) -> dict[str, dict[str, float]
     return out
 
 
-__all__ = ["apply_draws", "clip", "draw", "draws_for", "draws_from", "scenario_for_replication", "stream_name",
-           "summarise_draws"]
+__all__ = ["UPLIFT_FLOOR", "apply_draws", "clip", "draw", "draws_for", "draws_from", "scenario_for_replication",
+           "stream_name", "summarise_draws"]

@@ -16,8 +16,23 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        key = f" {self.key_path}:" if self.key_path else ""
-        return f"{where}:{key} {self.message}"
+        key = f" {_cut(self.key_path, 200)}:" if self.key_path else ""
+        return f"{where}:{key} {_cut(self.message, MAX_MESSAGE)}"
+
+
+MAX_MESSAGE = 600
+"""Characters of a problem's message shown: a message quoting a huge value the user wrote stays one readable line."""
+
+
+def _cut(text: str, most: int) -> str:
+    if len(text) <= most:
+        return text
+    return f"{text[:most - 100]} ... ({len(text) - most + 60:,} characters cut) ... {text[-40:]}"
+
+
+MAX_SHOWN = 40
+"""Problems listed in a report: a file broken in hundreds of places (500 copies of an intervention) would otherwise
+print thousands of lines; the first ones are enough to start fixing it."""
 
 
 class ScenarioError(Exception):
@@ -29,5 +44,8 @@ class ScenarioError(Exception):
 
     def report(self) -> str:
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in scenario:"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        head = f"{n:,} problem{'s' if n != 1 else ''} in scenario:"
+        lines = [head, *(f"  - {p}" for p in self.problems[:MAX_SHOWN])]
+        if n > MAX_SHOWN:
+            lines.append(f"  ... and {n - MAX_SHOWN:,} more (fix the ones above first)")
+        return "\n".join(lines)

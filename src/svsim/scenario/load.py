@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
 from . import checks
+from .draws import draws_start, extremes, with_draws
 from .errors import Problem, ScenarioError
 from .interventions import apply_interventions, parse_interventions
 from .model import Scenario
@@ -18,7 +20,7 @@ from .targets import parse_targets, parse_uncertainty
 from .tree import Leaf, load_tree, merge
 from .units import plausibility
 from .validate import Resolver, Where, schema_leaves
-from .warnings import clipped_uncertainty, unusual_for_size
+from .warnings import clipped_uncertainty, switched_off, unusual_for_size
 from .yamlio import Located
 
 
@@ -90,10 +92,14 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     if not r.problems:  # checks across fields, once each field is right (else they add noise)
         r.problems.extend(checks.start_state_problems(r.params, locate))
         r.problems.extend(checks.demand_problems(r.params, locate))
+    if not r.problems and uncertainty and interventions:
+        node, where = customs.get("uncertainty", (None, top))
+        r.problems.extend(_extreme_draws(r, uncertainty, interventions, start, census_date, node, where))
     if r.problems:
         raise ScenarioError(r.problems)
+    in_force = apply_interventions(r.params, r.specs, interventions) if interventions else r.params
     warnings = [*r.warnings, *clipped_uncertainty(uncertainty, r.params, r.specs, locate),
-                *unusual_for_size(r.params, locate)]
+                *unusual_for_size(r.params, locate), *switched_off(in_force, window, locate)]
 
     meta = r.params
     text = lambda key: meta[key].first  # noqa: E731
@@ -156,6 +162,40 @@ def _check_after_interventions(r: Resolver, interventions: list) -> None:
             r.check_total(spec, group, Where(iv.file, iv.line),
                           because=f" after intervention {', '.join(sorted(names))}")
     r.params = before
+
+
+def _extreme_draws(r: Resolver, uncertainty: list, interventions: list, start: dt.date, census_date: dt.date,
+                   node: object, where: Where) -> list[Problem]:
+    """The run applies each replication's draws, then the interventions, and fails if a value leaves its range:
+    try the ends of every distribution (alone, then all low and all high) here, so `validate` refuses it first."""
+    observed = r.params.get("horizon.last_observed")
+    begin = draws_start(observed.first if observed is not None else None, start)
+    ends = [extremes(u) for u in uncertainty]
+    trials = [([u], {u.path: x}) for u, pair in zip(uncertainty, ends, strict=True) for x in pair]
+    trials += [(uncertainty, {u.path: pair[i] for u, pair in zip(uncertainty, ends, strict=True)}) for i in (0, 1)]
+    paths = sorted({p for iv in interventions for p in iv.paths})
+    for chosen, draws in trials:
+        changed = with_draws(r.params, r.specs, chosen, draws, begin, census_date)
+        if not set(changed) & set(paths):  # the interventions act on nothing drawn
+            continue
+        after = apply_interventions({**r.params, **changed}, r.specs, interventions)
+        for path in paths:
+            spec = r.specs[path]
+            for d, v in zip(after[path].dates, after[path].values, strict=True):
+                _, expected = check_value(spec.kind, v, spec.choices)
+                if expected:
+                    u = chosen[0] if len(chosen) == 1 else next(
+                        (c for c in chosen if path in c.leaves), chosen[0])
+                    line = node.line_of(u.path) if isinstance(node, Located) else where.line
+                    file = node.file_of(u.path) if isinstance(node, Located) else where.file
+                    names = ", ".join(f"'{iv.name}'" for iv in interventions if path in iv.paths)
+                    drawn = ", ".join(f"{c.path} = {draws[c.path]:.4g}" for c in chosen)
+                    shown = f"{v:.6g}" if isinstance(v, float) else repr(v)
+                    return [Problem(file, f"uncertainty.{u.path}",
+                                    f"a draw at the end of its range ({drawn}) then intervention {names} makes {path} "
+                                    f"{shown} on {d.isoformat()}, not {expected}: every replication drawing near "
+                                    "there would fail; narrow the distribution or change the intervention", line)]
+    return []
 
 
 def _locator(tree: Located, shown: str) -> checks.Locate:

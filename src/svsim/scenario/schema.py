@@ -36,9 +36,15 @@ _CV = {"limits": (0, 10), "usual": (0, 3)}
 
 
 
+_ENGLAND_0_18 = 13_000_000
+"""England's whole population aged 0-18 (about 12.6 million, ONS mid-2021): no council holds more children."""
+_ENGLAND_PLANS = 1_000_000
+"""More EHC plans or open cases than all of England's (517,000 plans in January 2023, DfE) cannot be one council's."""
+
+
 def _plans(doc: str) -> Param:
     """A start-state count of children: whole numbers (the simulation follows each child)."""
-    return Param(INTEGER, doc, dated=False)
+    return Param(INTEGER, doc, dated=False, limits=(0, _ENGLAND_PLANS))
 
 
 _moves_doc = "probability of moving from one setting (outer key) to another (inner key); the rest stay"
@@ -92,8 +98,9 @@ SCHEMA = Section(
             "the caseload and pipeline on the census date",
         ),
         "population": Section(
+            # English councils: ~500 (Scilly) to ~360,000 (Kent)
             {"age_0_18": count("resident population aged 0 to 18 (ONS mid-year estimate)", unit="people",
-                               usual=(1_000, 1_000_000))},  # English councils: ~500 (Scilly) to ~360,000 (Kent)
+                               limits=(0, _ENGLAND_0_18), usual=(1_000, 1_000_000))},
         ),
         "demand": Section(
             {

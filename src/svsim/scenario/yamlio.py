@@ -24,6 +24,10 @@ MAX_ALIAS_EXPANSION = 100_000
 """Nodes that aliases may add to a document once expanded (an alias bomb adds billions with few aliases)."""
 MAX_DEPTH = 100
 """Deepest nesting of lists and mappings accepted (PyYAML itself recurses per level)."""
+MAX_VALUES = 20_000
+"""Values (scalars, lists and mappings) a file may hold: Kent's base scenario has about 2,000. PyYAML reads about
+2,000 a second on a busy core, so a pasted list of 100,000 numbers (600 kB, under the size limit) took a minute to
+refuse; it is now refused as soon as it is seen."""
 
 
 class Located(dict):
@@ -52,6 +56,7 @@ class _Loader(yaml.SafeLoader):
         self.filename = filename
         self.aliases_seen = 0
         self.depth = 0
+        self.values = 0
         self.key_path: list[str] = []  # keys (and list positions) leading to the value being built
         self.failed_at = ""  # key_path where a value could not be built
         self.problems: list[Problem] = []
@@ -69,7 +74,12 @@ class _Loader(yaml.SafeLoader):
                     event.start_mark.line + 1,
                 )
         self.depth += 1
+        self.values += 1
         try:
+            if self.values > MAX_VALUES:
+                line = self.peek_event().start_mark.line + 1
+                raise _Refused(f"more than {MAX_VALUES:,} values: a scenario file is not a data file (Kent's base "
+                               "scenario has about 2,000)", line)
             if self.depth > MAX_DEPTH:
                 line = self.peek_event().start_mark.line + 1
                 raise _Refused(f"values nested more than {MAX_DEPTH} levels deep", line)
