@@ -11,7 +11,7 @@ transitions.plan_end_age end, and at the ages of the phase transfers a plan may 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,8 @@ MOVE_IN_LAYER_PER_DAY = 0.25
 """Width of one layer of move-in candidates (arrivals a day). Assumption: ~91 a year per layer keeps a handful
 of layers for Kent (0.34% of ~20,000 plans is ~70 a year) and few unused candidates."""
 MOVE_IN_TRIES = 64
-"""Plans drawn at most to find one still held (the caseload list keeps ended plans until 1 September)."""
+"""Rows drawn at most to find a plan held (then as many from the caseload list, which keeps ended plans until
+1 September). Assumption: a third or more of the rows hold a plan, so 64 misses happen about once in 10^11."""
 
 
 def move_in_candidates(inp: Inputs, draws: ChildDraws, first_row: int, n_plans_bound: int
@@ -71,6 +72,7 @@ class Transitions(Part):
         self.e_move_away = self.draws.exponentials("move_away")
         self.move_in_first = run.move_in_first
         self.move_in_t, self.move_in_level = run.move_ins
+        self.moved_in: list[int] = []  # rows of the moves in so far, in order (virtual rows of _like)
 
     def start_move_ins(self) -> None:
         """Schedule the first move-in candidate (each schedules the next)."""
@@ -93,13 +95,8 @@ class Transitions(Part):
         """A plan moving in: age, band and setting of a plan drawn from the caseload (the setting it waits for, if
         it waits), placed under capacity; the first review at a uniform point of the review interval."""
         people, draws = self.people, self.draws
-        holders, active = people.holders, people.active
-        like = -1
-        for k in range(MOVE_IN_TRIES):
-            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
-            if active[h]:
-                like = h
-                break
+        like = self._like(pid, t)
+        self.moved_in.append(pid)
         if like < 0:
             return
         inp, rec, placement = self.inp, self.rec, self.placement
@@ -112,6 +109,29 @@ class Transitions(Part):
         rec.event(t, "moved_in", pid, SETTINGS[s])
         self.reviews.schedule(pid, t + draws.uniform("move_in_review", 0, pid) * inp.review_interval_days[d][b])
         self.schedule_move_away(pid, t)
+
+    def _like(self, pid: int, t: float) -> int:
+        """The plan a move in copies: uniform over the plans held at time t, by rejection over "virtual rows" that
+        exist by then, numbered alike in plain and resumed runs (model/snapshot.py): the census and open rows, the
+        arrival rows requested before t (rows in time order; earlier arrivals never depend on later demand), then
+        the earlier moves in in their order. So the pick depends on which of those rows hold a plan, not on a
+        list position that every other opening or ending shifts. After MOVE_IN_TRIES misses, the caseload list."""
+        people, draws, active = self.people, self.draws, self.people.active
+        pipeline = self.pipeline
+        n_rows = pipeline.arrival_first + bisect_left(pipeline.arrival_t, t)
+        moved_in = self.moved_in
+        n_virtual = n_rows + len(moved_in)
+        for k in range(MOVE_IN_TRIES):
+            v = int(draws.uniform("move_in_who", k, pid) * n_virtual)
+            h = v if v < n_rows else moved_in[v - n_rows]
+            if active[h]:
+                return h
+        holders = people.holders
+        for k in range(MOVE_IN_TRIES, 2 * MOVE_IN_TRIES):
+            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
+            if active[h]:
+                return h
+        return -1
 
     def schedule_move_away(self, pid: int, t: float) -> None:
         """One exponential draw against the cumulative hazard of moving away (rates may change with time)."""
