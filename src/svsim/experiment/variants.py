@@ -489,6 +489,16 @@ def run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], r
     """[point, replication, year] accumulated deficits for every point of a design on common random numbers.
     Points differing only in money-only values share a simulation (`simulation_groups`); `progress` counts runs
     (points x replications) as their simulations finish."""
+    try:
+        return _run_points(design, points, replications_n, workers=workers, executor=executor, scheduler=scheduler,
+                           progress=progress)
+    finally:
+        if design.lead_in:  # this process's snapshots (workers=1 runs here) are not needed after the study
+            _LEAD_INS.clear()
+
+
+def _run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], replications_n: int, *,
+                workers: int | None, executor: str, scheduler: str | None, progress: Progress | None) -> np.ndarray:
     groups = simulation_groups(design, points, replications_n)
     if len(groups) == len(points) * replications_n:
         results = map_tasks(evaluate, design, items(points, replications_n), workers=workers, executor=executor,
