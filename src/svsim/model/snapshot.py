@@ -34,7 +34,6 @@ import gc
 import math
 import pickle
 from dataclasses import dataclass, field
-from heapq import heapify
 from types import MethodType
 from typing import Any
 
@@ -167,7 +166,7 @@ def _capture(run: Run) -> dict:
         "people": {k: v for k, v in vars(run.people).items() if k != "rec"},
         "rec": {k: v for k, v in vars(run.rec).items() if k != "cal"},
         **{p: {k: v for k, v in vars(getattr(run, p)).items() if k not in CONTEXT} for p in PARTS},
-        "heap": [(t, seq, _token(h, names), v) for t, seq, h, v in agenda.heap],
+        "heap": [(t, seq, _token(h, names), v) for t, seq, h, v in agenda.pending()],
         "start_of_day": {d: [(_token(h, names), v) for h, v in todo] for d, todo in agenda._start_of_day.items()},
         "now": agenda.now,
     }
@@ -238,9 +237,8 @@ def _merge_into(run: Run, base: dict, ours: dict, theirs: dict, day: int) -> Non
             if t < day:
                 raise SnapshotError(f"the variant's {tok[1]} {v} comes before day {day}")
         heap.append((t, k - len(pending), bound(tok), v))  # before every event scheduled from now on, in order
-    heapify(heap)
     agenda = run.agenda
-    agenda.heap[:] = heap
+    agenda.set_pending(heap)
     later = {}
     for d in set(ours["start_of_day"]) | {d for d in theirs["start_of_day"] if d >= day}:
         todo = _merge_value(f"start of day {d}", base["start_of_day"].get(d), ours["start_of_day"].get(d),

@@ -20,6 +20,8 @@ the Septembers passed; nobody needs updating when they age.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import compress
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..domain import AGE_BAND_OF_AGE, SETTINGS, STATUTORY_WEEKS_TO_PLAN
@@ -161,8 +163,11 @@ class People:
 
     def current_holders(self) -> list[int]:
         """The rows holding a plan now, in the order their plans opened (prunes `holders`)."""
-        active = self.active
-        self.holders = holders = [pid for pid in self.holders if active[pid]]
+        holders = self.holders
+        if len(holders) > 1:  # itemgetter reads the flags at C speed
+            self.holders = holders = list(compress(holders, itemgetter(*holders)(self.active)))
+        elif holders and not self.active[holders[0]]:
+            self.holders = holders = []
         return holders
 
     def close_open_spells(self, end_day: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from itertools import compress
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +24,8 @@ from .state import MAX_AGE, Part
 
 if TYPE_CHECKING:
     from .engine import Run
+
+_BAND_OF_AGE = np.array(AGE_BAND_OF_AGE, dtype=np.int64)
 
 MOVE_IN_LAYER_PER_DAY = 0.25
 """Width of one layer of move-in candidates (arrivals a day). Assumption: ~91 a year per layer keeps a handful
@@ -163,13 +165,19 @@ class Transitions(Part):
         caps = inp.place_capacity[d]
         top_band = AGE_BAND_OF_AGE[MAX_AGE]
         # only plans that end, reach a phase transfer or change age band have anything to do today; the rest
-        # are skipped in bulk (their band is fixed until they are reached: moves keep a child's band)
-        action = [age > end_age or age in transfer_at
-                  or (AGE_BAND_OF_AGE[age] if age <= MAX_AGE else top_band) != band_now[pid]
-                  for age, pid in zip([cohort[pid] + year for pid in holders], holders, strict=True)]
+        # are skipped in bulk (their band is fixed until they are reached: moves keep a child's band). Found with
+        # numpy over every plan (itemgetter reads the columns at C speed); a negative age indexes the band table
+        # from its end, as a Python list index does
+        todo: list[int] = []
+        if holders:
+            rows = np.array(holders, dtype=np.int64)
+            get = itemgetter(*holders) if len(holders) > 1 else (lambda col: (col[holders[0]],))
+            age_a = np.array(get(cohort), dtype=np.int64) + year
+            action = (age_a > end_age) | np.isin(age_a, np.array(list(transfer_at), dtype=np.int64)) \
+                | (_BAND_OF_AGE[np.minimum(age_a, MAX_AGE)] != np.array(get(band_now), dtype=np.int64))
+            todo = rows[action].tolist()
         reband: list[int] = []  # plans that only change age band: done in bulk after the loop (People.rebands)
         reband_to: list[int] = []
-        todo = list(compress(holders, action))
         ages = [cohort[pid] + year for pid in todo]
         # the phase transfers' draws, slot = the age (drawn for every child in todo, used at transfer ages)
         cease_us = self.draws.uniforms_at("transfer_cease", todo, ages)
