@@ -64,6 +64,11 @@ def main() -> None:
     from svsim.scenario import load_scenario
 
     began = time.perf_counter()
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    if subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "src", "scenarios"], capture_output=True,
+                      text=True).stdout.strip():
+        commit += " with uncommitted changes to src/ or scenarios/"
     table = rows()
     files = list(dict.fromkeys(["unmitigated.yaml", "base.yaml", *(f for _, f, _ in table)]))
     scenarios = [load_scenario(SCENARIOS / f) for f in files]
@@ -84,8 +89,6 @@ def main() -> None:
 
     fy = f"{args.year}-{(args.year + 1) % 100:02d}"
     wall = time.perf_counter() - began
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip() or "unknown"
     print(f"| what-if | compared with | {fy} difference, £m | paired 95% CI | incl. backlog | "
           "P(within profile): what-if / reference |")
     print("|---|---|---|---|---|---|")
