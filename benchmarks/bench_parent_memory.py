@@ -1,7 +1,13 @@
-"""Memory of the parent process of `svsim run` as the number of replications grows (reliability, issue 14).
+"""Memory of the parent process of `svsim run` or `compare` as the number of replications grows (issue 14).
 
     python benchmarks/bench_parent_memory.py --replications 2000 --workers 2
     python benchmarks/bench_parent_memory.py --replications 200 --workers 2 --scale full
+    python benchmarks/bench_parent_memory.py --command compare --scale minimal --replications 2000
+
+`--command compare` runs `outputs.compare.execute_compare` of the base scenario against scenarios/unmitigated.yaml
+(attribution and charts off) at the same scale: 2 x n simulations. `--scale minimal` runs tests/fixtures'
+minimal scenario (three years, ~0.1 s a replication; compare: against itself with a 10% higher request rate),
+for thousands of replications in minutes.
 
 Runs `outputs.run.execute_run` (charts off: they read the CSVs, whatever the replications) on Kent's base scenario,
 at a tenth of its size by default (the overrides of tests/conftest.py's SMALL_KENT; `--scale full` for Kent itself),
@@ -16,6 +22,12 @@ Figures (2-core machine under a load average of 7-15, Kent at a tenth, 2,000 rep
 |---|---|---|
 | parent resident at 10% / 100% of the replications | 93 / 216 MiB (71.6 kB a replication) | 81 / 83 MiB (1.1 kB) |
 | peak while the tables are built | 334 MiB | 211 MiB |
+
+`--command compare --scale minimal -n 2000 -w 2` (4,000 simulations; load average 9-17, other sessions running):
+| | compare held its results (d66c1c7) | streamed to disk (issue 14) |
+|---|---|---|
+| parent resident at 10% / 100% of the simulations | 96 / 243 MiB (42.8 kB a simulation) | 82 / 84 MiB (0.5 kB) |
+| peak while the tables are built | 350 MiB | 104 MiB |
 """
 
 from __future__ import annotations
@@ -41,7 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replications", "-n", type=int, default=2000)
     parser.add_argument("--workers", "-w", type=int, default=2)
-    parser.add_argument("--scale", choices=("tenth", "full"), default="tenth")
+    parser.add_argument("--scale", choices=("tenth", "full", "minimal"), default="tenth")
+    parser.add_argument("--command", choices=("run", "compare"), default="run")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -50,7 +63,14 @@ def main() -> None:
     from svsim.outputs.run import execute_run
     from svsim.scenario import load_scenario
 
-    scenario = load_scenario(BASE_SCENARIO, overrides=list(SMALL_KENT) if args.scale == "tenth" else [])
+    if args.scale == "minimal":
+        minimal = ROOT / "tests" / "fixtures" / "scenarios" / "minimal.yaml"
+        scenario = load_scenario(minimal)
+        other = load_scenario(minimal, overrides=["demand.request_rate_per_10k_0_18=121", "name=minimal-more"])
+    else:
+        small = list(SMALL_KENT) if args.scale == "tenth" else []
+        scenario = load_scenario(BASE_SCENARIO, overrides=small)
+        other = load_scenario(ROOT / "scenarios" / "unmitigated.yaml", overrides=small)
     marks: dict[str, int] = {"start": status_kib("VmRSS")}
     samples: list[tuple[str, int]] = []
     phase = ["replications"]
@@ -72,21 +92,29 @@ def main() -> None:
     sampler.start()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        execute_run(scenario, replications=args.replications, seed=0, out=Path(tmp), workers=args.workers,
-                    progress=progress, charts=False, command=["bench_parent_memory"])
+        if args.command == "run":
+            execute_run(scenario, replications=args.replications, seed=0, out=Path(tmp), workers=args.workers,
+                        progress=progress, charts=False, command=["bench_parent_memory"])
+        else:
+            from svsim.outputs.compare import execute_compare
+
+            execute_compare(scenario, [other], replications=args.replications, seed=0, out=Path(tmp),
+                            workers=args.workers, progress=progress, charts=False, attribution=False,
+                            command=["bench_parent_memory"])
     took = time.perf_counter() - began
     stop.set()
     sampler.join()
     mib = 1024.0
     tables_peak = max((kib for p, kib in samples if p == "tables"), default=0)
     print(f"svsim from {Path(svsim.__file__).parent}")
-    print(f"{args.replications} replications of Kent ({args.scale}) on {args.workers} workers in {took:.0f} s")
+    total = args.replications * (2 if args.command == "compare" else 1)
+    print(f"svsim {args.command}: {total} simulations ({args.scale}) on {args.workers} workers in {took:.0f} s")
     print(f"parent resident: start {marks['start'] / mib:.0f} MiB, at 10% {marks.get('10%', 0) / mib:.0f} MiB, "
           f"at 100% {marks.get('100%', 0) / mib:.0f} MiB of replications; tables peak {tables_peak / mib:.0f} MiB; "
           f"peak overall {status_kib('VmHWM') / mib:.0f} MiB")
     grown = (marks.get("100%", 0) - marks.get("10%", 0)) / mib
-    per = grown * mib * 1024 / max(1, args.replications - args.replications // 10)
-    print(f"growth over the last 90% of the replications: {grown:.0f} MiB ({per / 1e3:.1f} kB a replication)")
+    per = grown * mib * 1024 / max(1, total - total // 10)
+    print(f"growth over the last 90% of the simulations: {grown:.0f} MiB ({per / 1e3:.1f} kB a simulation)")
 
 
 if __name__ == "__main__":

@@ -24,10 +24,14 @@ UNMITIGATED = str(SCENARIOS / "unmitigated.yaml")
 WITHOUT_SIX_K = str(SCENARIOS / "without-six-k-threshold.yaml")
 
 
-def fake_run_tasks(scenarios, tasks, seed, *, workers=None, progress=None, **_):  # noqa: ANN001, ANN201
+def fake_run_tasks(scenarios, tasks, seed, *, workers=None, progress=None, deliver=None, **_):  # noqa: ANN001, ANN201
     out = []
     for done, t in enumerate(tasks, start=1):
-        out.append(fake_result(scenarios[t.key], seed, t.replication))
+        result = fake_result(scenarios[t.key], seed, t.replication)
+        if deliver is None:
+            out.append(result)
+        else:  # streamed, as executors.run_tasks does
+            deliver(done - 1, result)
         if progress is not None:
             progress(done, len(tasks))
     return out
@@ -220,3 +224,28 @@ def test_attribution_time_estimate_from_the_comparisons_own_pace():
     assert attribution_estimate_s(plan, comparison, replications=10, workers=2) == pytest.approx(126 * 10 * 0.5 / 2)
     money_only = SimpleNamespace(simulations_per_replication=1)  # reuses the comparison's simulations
     assert attribution_estimate_s(money_only, comparison, replications=10, workers=2) == 0
+
+
+def test_compare_streams_its_replications_to_disk_and_writes_the_same_files(tmp_path, fake_engine, monkeypatch):
+    """The replications go to the run's scratch file as they finish (the parent keeps only their measures), and the
+    folder's CSVs are those of the comparison held in memory; replications.csv written a few rows at a time."""
+    from svsim.experiment.replications import StoredSection
+    from svsim.outputs import compare as outputs_compare
+    from svsim.outputs.tables import rounded
+    from svsim.scenario import load_scenario
+
+    base, other = load_scenario(BASE), load_scenario(UNMITIGATED)
+    monkeypatch.setattr(outputs_compare, "REPLICATIONS_CSV_CHUNK", 3)
+    outcome = outputs_compare.execute_compare(base, [other], replications=7, seed=5, workers=1, out=tmp_path,
+                                              attribution=False, charts=False, command=[])
+    assert all(isinstance(r, StoredSection) and len(r) == 7 for r in outcome.comparison.results)
+    assert not list(outcome.folder.rglob("*.pickle")) and not (outcome.folder / ".scratch").exists()
+    held = compare.run_comparison(base, [other], replications=7, seed=5, workers=1)  # results in memory
+    assert isinstance(held.results[0], tuple)
+    fmt = outputs_compare.FLOAT_FORMAT
+    want = outputs_compare.replications_long_table(held).to_csv(index=False, float_format=fmt)
+    assert (outcome.folder / "replications.csv").read_text(encoding="utf-8") == want
+    for stem, table in (("differences", outputs_compare.differences_table(held)),
+                        ("headline", outputs_compare.headline_table(held))):
+        assert (outcome.folder / f"{stem}.csv").read_text(encoding="utf-8") == rounded(table).to_csv(
+            index=False, float_format=fmt), stem

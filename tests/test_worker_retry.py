@@ -127,3 +127,45 @@ def _parent(proc_dir) -> int:
         return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+def sleepy_or_deadly(payload: float, item: tuple[str, int]) -> int:
+    """('sleep', i): i squared after `payload` seconds (so tasks are in flight when workers are killed);
+    ('die', i): the worker process exits at once, every time (a replication that always kills its worker)."""
+    import time
+
+    kind, i = item
+    if kind == "die":
+        os._exit(7)
+    time.sleep(payload)
+    return i * i
+
+
+def pool_pids(pool) -> list[int]:
+    if pool.executor == "dask":
+        return list(pool._backend.client.run(os.getpid).values())
+    return pool.worker_pids()
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_every_worker_killed_at_once_then_a_task_that_always_kills_its_worker(executor):
+    """Both workers SIGKILLed together mid-batch (dask used to lose its scattered payload and end with its own
+    FutureCancelledError, exit 1): the batch completes with the right results. Then a task that kills its worker
+    every time: retried once, then WorkerDied naming it (dask: after its own allowed_failures=1)."""
+    from svsim.experiment.executors import TaskPool
+
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    killed: list[int] = []
+    with TaskPool(sleepy_or_deadly, 0.2, workers=2, executor=executor) as pool:
+        def progress(done: int, total: int) -> None:
+            if done == 2 and not killed:
+                killed.extend(pool_pids(pool))
+                for pid in killed:
+                    os.kill(pid, signal.SIGKILL)
+
+        assert pool.map([("sleep", i) for i in range(8)], progress) == [i * i for i in range(8)]
+        assert len(killed) == 2 and not set(killed) & set(pool_pids(pool))
+        with pytest.raises(WorkerDied) as died:
+            pool.map([("sleep", 0), ("die", 1), ("sleep", 2)])
+        assert died.value.item == ("die", 1)

@@ -17,14 +17,15 @@ This module is numbers only (numpy); outputs/compare.py turns them into tables, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..domain import SETTINGS
 from ..scenario import Scenario
-from .replications import ReplicationResult, check_consistent
+from .replications import ReplicationResult, ReplicationStore, StoredSection
 
 LEVEL = 0.95
 
@@ -142,6 +143,47 @@ def measure_order(key: Measure) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class Measured:
+    """Every replication's measures of one scenario in one array (8 bytes a number), read in one pass over its
+    results: what the differences and the tables need, so a compare's results can stay on disk (ReplicationStore)."""
+
+    keys: tuple[Measure, ...]
+    """(measure, financial year) of each column, in the order of `replication_measures`."""
+    values: np.ndarray
+    """[replication, key]."""
+    replications: tuple[int, ...]
+    seeds: tuple[int, ...]
+    runtimes_s: tuple[float, ...]
+    years: tuple[int, ...]
+
+    def column(self, key: Measure) -> np.ndarray:
+        return self.values[:, self.keys.index(key)]
+
+
+def measure(results: Iterable[ReplicationResult]) -> Measured:
+    """The measures of `results` (one result in memory at a time); all must cover the same years and measures."""
+    keys: tuple[Measure, ...] | None = None
+    years: tuple[int, ...] = ()
+    rows: list[np.ndarray] = []
+    reps: list[int] = []
+    seeds: list[int] = []
+    runtimes: list[float] = []
+    for r in results:
+        m = replication_measures(r)
+        if keys is None:
+            keys, years = tuple(m), tuple(r.years)
+        elif tuple(r.years) != years or len(m) != len(keys):
+            raise ValueError("replications cover different financial years")
+        rows.append(np.array([m[k] for k in keys], dtype=float))
+        reps.append(r.replication)
+        seeds.append(r.seed)
+        runtimes.append(r.runtime_s)
+    if keys is None:
+        raise ValueError("no replication results")
+    return Measured(keys, np.vstack(rows), tuple(reps), tuple(seeds), tuple(runtimes), years)
+
+
+@dataclass(frozen=True)
 class Difference:
     """OTHER - BASE for one measure and financial year, over paired replications."""
 
@@ -155,17 +197,19 @@ class Difference:
 
 
 def differences(
-    base: Sequence[ReplicationResult], other: Sequence[ReplicationResult], other_label: str, level: float = LEVEL
+    base: Sequence[ReplicationResult] | Measured, other: Sequence[ReplicationResult] | Measured, other_label: str,
+    level: float = LEVEL,
 ) -> list[Difference]:
     """Paired and unpaired intervals of OTHER - BASE for every measure and year (replications matched by index)."""
-    check_consistent([*base, *other])
-    if [r.replication for r in base] != [r.replication for r in other]:
+    b = base if isinstance(base, Measured) else measure(base)
+    o = other if isinstance(other, Measured) else measure(other)
+    if b.years != o.years:
+        raise ValueError("replications cover different financial years")
+    if b.replications != o.replications:
         raise ValueError("BASE and OTHER must hold the same replications, in the same order")
-    b = [replication_measures(r) for r in base]
-    o = [replication_measures(r) for r in other]
     out = []
-    for key in sorted(set(b[0]) & set(o[0]), key=measure_order):
-        bv, ov = [x[key] for x in b], [x[key] for x in o]
+    for key in sorted(set(b.keys) & set(o.keys), key=measure_order):
+        bv, ov = b.column(key), o.column(key)
         out.append(Difference(other_label, key[0], key[1], float(np.mean(bv)), float(np.mean(ov)),
                               paired_interval(bv, ov, level), unpaired_interval(bv, ov, level)))
     return out
@@ -179,17 +223,24 @@ class Comparison:
     labels: tuple[str, ...]
     """Display names: BASE first, then each OTHER (scenario names, made unique)."""
     scenarios: tuple[Scenario, ...]
-    results: tuple[tuple[ReplicationResult, ...], ...]
-    """Per scenario (same order as labels), the replications in index order."""
+    results: tuple[Sequence[ReplicationResult], ...]
+    """Per scenario (same order as labels), the replications in index order (read from the run's store when the
+    comparison streamed them to disk: readable until the store is closed)."""
     seed: int
     differences: tuple[Difference, ...]
+    measured: tuple[Measured, ...] = ()
+    """Per scenario, its replications' measures (what the tables are made of; kept after the store is closed)."""
 
     @property
     def base_label(self) -> str:
         return self.labels[0]
 
-    def results_of(self, label: str) -> tuple[ReplicationResult, ...]:
+    def results_of(self, label: str) -> Sequence[ReplicationResult]:
         return self.results[self.labels.index(label)]
+
+    def measures(self) -> tuple[Measured, ...]:
+        """`measured`, or computed from the results for a Comparison made by hand."""
+        return self.measured or tuple(measure(r) for r in self.results)
 
 
 def unique_labels(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
@@ -224,8 +275,16 @@ def run_comparison(
     run_tasks: RunTasks | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    store: ReplicationStore | None = None,
+    notify: Callable[[str], None] | None = None,
+    retried: list[dict[str, Any]] | None = None,
 ) -> Comparison:
-    """Run BASE and every OTHER on replications 0..n-1 of `seed` (common random numbers) and difference them."""
+    """Run BASE and every OTHER on replications 0..n-1 of `seed` (common random numbers) and difference them.
+
+    With a `store`, each replication's result is streamed into it as it finishes (scenario after scenario:
+    position k * n + i for replication i of scenario k) and the comparison's `results` read from it, so the parent's
+    memory stays flat however many replications; only the measures (a few hundred numbers a replication) are kept.
+    `notify(line)` is told, and `retried` extended, when a replication whose worker died is run again."""
     from .executors import Task
 
     if replications < 1:
@@ -237,12 +296,22 @@ def run_comparison(
     keys = [str(i) for i in range(len(scenarios))]
     tasks = [Task(k, r) for k in keys for r in range(replications)]
     runner = run_tasks or _run_tasks()
-    extra = {} if executor == "local" and scheduler is None else {"executor": executor, "scheduler": scheduler}
+    extra: dict[str, Any] = {} if executor == "local" and scheduler is None else {"executor": executor,
+                                                                                  "scheduler": scheduler}
+    if store is not None:
+        extra["deliver"] = store.put
+    if notify is not None or retried is not None:
+        extra.update(notify=notify, retried=retried)
     flat = runner(dict(zip(keys, scenarios, strict=True)), tasks, seed, workers=workers, progress=progress, **extra)
-    results = tuple(tuple(flat[i * replications:(i + 1) * replications]) for i in range(len(scenarios)))
-    diffs = [d for label, res in zip(labels[1:], results[1:], strict=True)
-             for d in differences(results[0], res, label, level)]
-    return Comparison(labels, scenarios, results, seed, tuple(diffs))
+    results: tuple[Sequence[ReplicationResult], ...]
+    if store is not None:
+        results = tuple(StoredSection(store, i * replications, replications) for i in range(len(scenarios)))
+    else:
+        results = tuple(tuple(flat[i * replications:(i + 1) * replications]) for i in range(len(scenarios)))
+    measured = tuple(measure(res) for res in results)
+    diffs = [d for label, m in zip(labels[1:], measured[1:], strict=True)
+             for d in differences(measured[0], m, label, level)]
+    return Comparison(labels, scenarios, results, seed, tuple(diffs), measured)
 
 
 __all__ = [
@@ -251,8 +320,10 @@ __all__ = [
     "Comparison",
     "Difference",
     "Interval",
+    "Measured",
     "differences",
     "mean_interval",
+    "measure",
     "paired_interval",
     "replication_measures",
     "run_comparison",

@@ -13,7 +13,8 @@ it can run in any process, on any machine, in any order.
   A worker keeps nothing between tasks: the payload is a local of its loop, and each finished task's objects
   are released (a cycle collection after each task, so memory stays flat over thousands of tasks).
 - `dask`: dask.distributed. `scheduler=None` starts a LocalCluster of `workers` single-threaded processes;
-  otherwise the Client connects to `scheduler` (e.g. tcp://host:8786). The payload is scattered once.
+  otherwise the Client connects to `scheduler` (e.g. tcp://host:8786). The payload is sent once, as a task (so dask can
+  make it again if every worker dies).
   dask is optional: pip install 'svsim[dask]'.
 
 Shutdown is part of the contract. On any exception or interruption in this process (Ctrl-C, or SystemExit from
@@ -435,8 +436,10 @@ def open_dask(workers: int, scheduler: str | None) -> tuple[Any, Any, Any]:
     try:
         with children_ignore_terminal_signals(), _spawn_blocking_terminal_signals():
             # allowed_failures: a task whose worker dies is run again once, like the local pool (dask's default is 3)
+            # dashboard on any free port: the default (8787) warns "Port 8787 is already in use" when another
+            # cluster runs on the machine
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL,
                                                scheduler_kwargs={"allowed_failures": RETRIES})
     except BaseException:  # a signal held while the cluster started arrives here: close what was started
         if cluster is not None:
@@ -488,16 +491,26 @@ def close_dask(client: Any, cluster: Any) -> None:
             lg.setLevel(level)
 
 
+def _the_payload(payload: Any) -> Any:
+    """The payload as a dask task (see _Dask)."""
+    return payload
+
+
 class _Dask:
     def __init__(self, payload: Any, workers: int, scheduler: str | None) -> None:
         self.distributed, self.client, self.cluster = open_dask(workers, scheduler)
+        self.run_id = uuid.uuid4().hex[:12]
+        self.batch = 0
         try:
-            self.shared = self.client.scatter(payload, broadcast=True)  # one copy on every worker
+            # The payload is a task's result, not scattered data: dask can compute a lost task again, never lost
+            # scattered data. With every worker killed at once (the out-of-memory killer, `kill -9`) scattered data
+            # is gone and dask cancels every task with "unknown" reason; a task's result is made again on the new
+            # workers and the replications that were running are retried (allowed_failures), like the local pool.
+            self.shared = self.client.submit(_the_payload, payload, key=f"svsim-payload-{self.run_id}", pure=False)
+            self.client.replicate([self.shared])  # on every worker, so that any may start a task at once
         except BaseException:
             self.abort()
             raise
-        self.run_id = uuid.uuid4().hex[:12]
-        self.batch = 0
 
     def map(self, fn: TaskFn, items: list[Any], progress: Progress | None, deliver: Deliver) -> None:
         self.batch += 1
@@ -513,6 +526,10 @@ class _Dask:
                     item = items[index[fut.key]]
                     raise WorkerDied(f"dask workers died running task {item!r} ({exc})", item=item,
                                      how="dask: KilledWorker") from None
+                except self.distributed.client.FutureCancelledError as exc:  # the cluster dropped it (workers gone)
+                    item = items[index[fut.key]]
+                    raise WorkerDied(f"the dask cluster lost task {item!r} ({exc})", item=item,
+                                     how="dask: the cluster cancelled it") from None
                 if progress is not None:
                     progress(done, len(items))
         except BaseException:
@@ -551,14 +568,24 @@ def run_tasks(
     executor: str = "local",
     scheduler: str | None = None,
     progress: Progress | None = None,
+    deliver: Deliver | None = None,
+    notify: Callable[[str], None] | None = None,
+    retried: list[dict[str, Any]] | None = None,
 ) -> list[ReplicationResult]:
     """Results in the order of `tasks`, identical whatever `workers`/`executor`.
 
     Each task runs `run_one(scenarios[key], seed, replication)`: the replication's uncertain parameters drawn,
-    then simulated and summarised, its draws recorded in `ReplicationResult.draws`.
+    then simulated and summarised, its draws recorded in `ReplicationResult.draws`. With `deliver`, each result is
+    handed to `deliver(position in tasks, result)` as it finishes instead (returns []). A replication whose worker
+    died is run again once: `notify(line)` is told and `retried` extended (see TaskRunner.retried).
     """
     with TaskRunner(scenarios, seed, workers=workers, executor=executor, scheduler=scheduler) as runner:
-        return runner.run(tasks, progress=progress)
+        runner.on_retry = notify
+        try:
+            return runner.run(tasks, progress=progress, deliver=deliver)
+        finally:
+            if retried is not None:
+                retried.extend(runner.retried)
 
 
 class TaskRunner:

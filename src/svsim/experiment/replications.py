@@ -269,6 +269,35 @@ class ReplicationStore(Sequence[ReplicationResult]):
         return self._file
 
 
+class StoredSection(Sequence[ReplicationResult]):
+    """Positions start .. start + length - 1 of a ReplicationStore, as a sequence read from disk one result at a time
+    (a compare keeps each scenario's replications so: one store, scenario after scenario). Slicing gives another
+    section, so `section[:n]` reads nothing yet."""
+
+    def __init__(self, store: ReplicationStore, start: int, length: int) -> None:
+        self.store, self.start, self.length = store, start, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, i: int) -> ReplicationResult: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[ReplicationResult]: ...
+
+    def __getitem__(self, i: int | slice) -> ReplicationResult | Sequence[ReplicationResult]:
+        if isinstance(i, slice):
+            first, stop, step = i.indices(self.length)
+            if step != 1:
+                return [self[k] for k in range(first, stop, step)]
+            return StoredSection(self.store, self.start + first, max(0, stop - first))
+        k = i + self.length if i < 0 else i
+        if not 0 <= k < self.length:
+            raise IndexError(f"no replication at position {i} (of {self.length})")
+        return self.store[self.start + k]
+
+
 def slimmed(result: ReplicationResult, fields: Sequence[str] = ()) -> ReplicationResult:
     """`result` with only `fields` (and KEPT_IN_EVERY_VIEW) kept, the others empty: what a table or the precision
     rule needs of it, at a fraction of its memory."""
@@ -298,6 +327,7 @@ __all__ = [
     "MONTHLY_LEVELS",
     "ReplicationResult",
     "ReplicationStore",
+    "StoredSection",
     "check_consistent",
     "replication_tasks",
     "run_one",

@@ -35,7 +35,8 @@ STEP_DOWN_MAX_AGE = 18
 TRANSFER_SLOT = 100
 PLACEMENT_SLOT = 1000
 """Slots of the step_down stage: the review number at a review, TRANSFER_SLOT + age at a phase transfer,
-PLACEMENT_SLOT + day at a placement in a fallback."""
+PLACEMENT_SLOT + the reviews done so far at a placement in a fallback (0: the new plan; k + 1: a move at the k-th
+review). Never the day: a placement a day later must see the same number (common random numbers, model/rng.py)."""
 
 
 class Placement(Part):
@@ -243,7 +244,7 @@ class Placement(Part):
         fallback, cap = self.inp.fallback[d], self.inp.place_capacity[d]
         for s in CAPPED:  # (a child leaving `s` for its fallback, e.g. a placement breaking down, is not turned back)
             if fallback[s] == target and self.people.setting[pid] != s:
-                if self.draws.uniform("step_down", PLACEMENT_SLOT + d, pid) >= p:
+                if self.draws.uniform("step_down", PLACEMENT_SLOT + self.reviews.n_reviews[pid], pid) >= p:
                     return target, -1
                 if self.people.count[s] < cap[s] and not self._has_waiters(s):
                     self.rec.f_stepped_down[self.month_of[d]] += 1

@@ -219,7 +219,13 @@ class Reviews(Part):
         """The backlog team's day (annual_review.backlog_team_reviews_per_month): it takes the oldest reviews in
         the backlog that were overdue before today (due a day or more ago), before the ordinary team starts, and
         ceases each plan with annual_review.overdue_cease_probability (the plan's own probability when higher).
-        Its reviews are reviews like any other (the child's k-th review draw, moves, the next due date)."""
+        Its reviews are reviews like any other (the child's k-th review draw, moves, the next due date).
+
+        "The oldest" is today's batch: the reviews the two teams do today are the oldest in the backlog either way,
+        and within that batch the backlog team takes the overdue ones with the lowest `review_team` draws (the
+        child's own number for its k-th review, model/rng.py), not the first few by place in the queue: a place
+        in the queue moves with every other plan, so taking the first few would hand a different set of children
+        to the team (and its higher cease probability) whenever one more or one fewer plan is in the backlog."""
         people = self.people
         due_q, in_queue, due_of = self.due_queue, people.in_review_queue, self.review_due
         inp, rec = self.inp, self.rec
@@ -227,16 +233,28 @@ class Reviews(Part):
         t = float(d)
         head = self.head
         want = int(tokens) if tokens != math.inf else len(due_q)
-        todo: list[int] = []
-        while len(todo) < want and head < len(due_q):
-            pid = due_q[head]
+        ordinary = self.tokens + inp.review_capacity_per_day[d]  # what the ordinary team will do after it today
+        batch = want + (int(ordinary) if ordinary != math.inf else len(due_q))
+        overdue: list[int] = []  # the overdue reviews in today's batch, in order
+        seen = 0
+        i = head
+        while seen < batch and i < len(due_q):
+            pid = due_q[i]
+            i += 1
             if not in_queue[pid]:
-                head += 1
+                if not seen and i - 1 == head:
+                    head = i  # skip plans that ended while waiting
                 continue
             if due_of[pid] > t - 1.0:  # fell due today, not overdue: the backlog is in order of due date (by day)
                 break
-            todo.append(pid)
-            head += 1
+            overdue.append(pid)
+            seen += 1
+        if len(overdue) > want:
+            keys = self.draws.uniforms_at("review_team", overdue, [self.n_reviews[pid] for pid in overdue])
+            chosen = set(sorted(range(len(overdue)), key=keys.__getitem__)[:want])
+            todo = [pid for j, pid in enumerate(overdue) if j in chosen]
+        else:
+            todo = overdue
         self.head = head
         # idle capacity is not banked beyond one review
         self.team_tokens = min(tokens - len(todo), 1.0) if tokens != math.inf else 0.0

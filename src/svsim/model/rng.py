@@ -47,8 +47,10 @@ STREAMS: tuple[str, ...] = (
 """The streams the engine uses (documentation; any name may be used). Stages of child/...: decision_time,
 decision, appeal, appeal_success, rerequest, rerequest_time, assessment_time, not_issue (slot: the child's
 request, 0 first); placement, move_away (slot 0); review (slot: the child's review, 0 first); transfer_cease,
-transfer_move (slot: the age of the transfer); step_down (slot: the review number at a review, 100 + age at a
-phase transfer, 1000 + day at a placement: placement.py); move_in_who (slot: the try), move_in_review (moves in
+transfer_move (slot: the age of the transfer); review_team (slot: the child's review: which overdue reviews of the
+day the backlog team takes, reviews.py); step_down (slot: the review number at a review, 100 + age at a
+phase transfer, 1000 + reviews done at a placement: placement.py); move_in_who (slot: the try; a row drawn
+uniformly until one holds a plan), move_in_review (moves in
 from other councils: whose age and setting the child takes, where in the review interval it arrives);
 start_overdue, start_review_position, start_open_age, start_open_elapsed, start_open_duration, start_wants (the
 census date's state)."""

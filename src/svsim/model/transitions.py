@@ -30,8 +30,8 @@ _BAND_OF_AGE = np.array(AGE_BAND_OF_AGE, dtype=np.int64)
 MOVE_IN_LAYER_PER_DAY = 0.25
 """Width of one layer of move-in candidates (arrivals a day). Assumption: ~91 a year per layer keeps a handful
 of layers for Kent (0.34% of ~20,000 plans is ~70 a year) and few unused candidates."""
-MOVE_IN_TRIES = 64
-"""Plans drawn at most to find one still held (the caseload list keeps ended plans until 1 September)."""
+MOVE_IN_TRIES = 256
+"""Rows drawn at most to find one holding a plan (then the caseload list is used, which is rare: most rows do)."""
 
 
 def move_in_candidates(inp: Inputs, draws: ChildDraws, first_row: int, n_plans_bound: int
@@ -93,15 +93,21 @@ class Transitions(Part):
         """A plan moving in: age, band and setting of a plan drawn from the caseload (the setting it waits for, if
         it waits), placed under capacity; the first review at a uniform point of the review interval."""
         people, draws = self.people, self.draws
-        holders, active = people.holders, people.active
+        active = people.active
+        # a plan held now, uniformly: rows drawn uniformly from those before this one (every child that can hold a
+        # plan yet) until one holds a plan. A row, not a place in the caseload list: a plan that ended or opened
+        # elsewhere in the list moves no other draw (common random numbers, model/rng.py)
         like = -1
         for k in range(MOVE_IN_TRIES):
-            h = holders[int(draws.uniform("move_in_who", k, pid) * len(holders))]
+            h = int(draws.uniform("move_in_who", k, pid) * pid)
             if active[h]:
                 like = h
                 break
         if like < 0:
-            return
+            holders = people.current_holders()
+            if not holders:
+                return
+            like = holders[int(draws.uniform("move_in_who", MOVE_IN_TRIES, pid) * len(holders))]
         inp, rec, placement = self.inp, self.rec, self.placement
         m = self.month_of[d]
         people.fill(pid, [people.cohort[like]], [-math.inf])

@@ -16,7 +16,7 @@ Files (see also results/README.md and the README's "Comparing scenarios"):
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from ..experiment.attribution import (
     attribute,
     plan_attribution,
 )
-from ..experiment.compare import LEVEL, Comparison, replication_measures, run_comparison
+from ..experiment.compare import LEVEL, Comparison, run_comparison
+from ..experiment.replications import ReplicationStore
 from ..scenario import Scenario
 from .run import FLOAT_FORMAT
 from .run_folder import RunFolder, run_name, safe_name
@@ -76,13 +77,8 @@ def differences_table(comparison: Comparison) -> pd.DataFrame:
     same as a saving (BASE - OTHER, + = lower) with each scenario's median."""
     import numpy as np
 
-    values: dict[str, dict] = {}
-    for label, results in zip(comparison.labels, comparison.results, strict=True):
-        per: dict = {}
-        for r in results:
-            for key, value in replication_measures(r).items():
-                per.setdefault(key, []).append(value)
-        values[label] = {k: float(np.median(v)) for k, v in per.items()}
+    values = {label: dict(zip(m.keys, np.median(m.values, axis=0).tolist(), strict=True))
+              for label, m in zip(comparison.labels, comparison.measures(), strict=True)}
 
     def median(label: str, measure: str, fy: int) -> float:
         return values.get(label, {}).get((measure, fy), float("nan"))
@@ -106,10 +102,10 @@ def headline_table(comparison: Comparison) -> pd.DataFrame:
     from ..finance.scoring import score_year
 
     rows = []
-    for label, scenario, results in zip(comparison.labels, comparison.scenarios, comparison.results, strict=True):
+    for label, scenario, m in zip(comparison.labels, comparison.scenarios, comparison.measures(), strict=True):
         tolerance = float(scenario.value("rag.amber_tolerance"))
-        for fy in results[0].years:
-            values = [r.year(fy).accumulated_deficit_gbp_m for r in results]
+        for fy in m.years:
+            values = m.column(("accumulated_deficit_gbp_m", fy)).tolist()
             score = score_year(fy, values, scenario.targets.sv_profile_gbp_m.get(fy), tolerance)
             rows.append({"scenario": label, "title": scenario.title or label,
                          "financial_year": financial_year_label(fy),
@@ -118,18 +114,42 @@ def headline_table(comparison: Comparison) -> pd.DataFrame:
                          "accumulated_deficit_gbp_m_p90": score.p90_gbp_m,
                          "sv_profile_gbp_m": score.profile_gbp_m, "variance_gbp_m": score.variance_gbp_m,
                          "rag": score.rag, "p_within_profile": score.p_within_profile,
-                         "replications": len(results)})
+                         "replications": len(values)})
     return pd.DataFrame(rows)
+
+
+REPLICATIONS_CSV_COLUMNS = ["scenario", "replication", "seed", "measure", "financial_year", "value"]
+REPLICATIONS_CSV_CHUNK = 500
+"""replications.csv is written this many replications at a time (a few hundred rows each), never built whole."""
+
+
+def _replications_long_parts(comparison: Comparison, chunk: int = REPLICATIONS_CSV_CHUNK) -> Iterator[pd.DataFrame]:
+    """replications.csv's rows, `chunk` replications of one scenario at a time."""
+    import numpy as np
+
+    for label, m in zip(comparison.labels, comparison.measures(), strict=True):
+        names = [k[0] for k in m.keys]
+        years = [financial_year_label(k[1]) for k in m.keys]
+        for start in range(0, len(m.replications), chunk):
+            part = m.values[start:start + chunk]
+            n = part.shape[0]
+            yield pd.DataFrame({
+                "scenario": label, "replication": np.repeat(m.replications[start:start + n], len(m.keys)),
+                "seed": np.repeat(m.seeds[start:start + n], len(m.keys)), "measure": names * n,
+                "financial_year": years * n, "value": part.ravel()}, columns=REPLICATIONS_CSV_COLUMNS)
 
 
 def replications_long_table(comparison: Comparison) -> pd.DataFrame:
     """replications.csv: every scenario x replication x measure x financial year."""
-    rows = []
-    for label, results in zip(comparison.labels, comparison.results, strict=True):
-        for r in results:
-            for (measure, fy), value in replication_measures(r).items():
-                rows.append((label, r.replication, r.seed, measure, financial_year_label(fy), value))
-    return pd.DataFrame(rows, columns=["scenario", "replication", "seed", "measure", "financial_year", "value"])
+    parts = list(_replications_long_parts(comparison))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=REPLICATIONS_CSV_COLUMNS)
+
+
+def write_replications_long_csv(path: Path, comparison: Comparison) -> None:
+    """replications.csv a chunk at a time (the same bytes as writing replications_long_table at once)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for k, part in enumerate(_replications_long_parts(comparison)):
+            part.to_csv(fh, index=False, header=k == 0, float_format=FLOAT_FORMAT)
 
 
 def attribution_table(attribution: Attribution, comparison_label: str) -> pd.DataFrame:
@@ -334,8 +354,11 @@ def execute_compare(
     progress: Callable[[int, int], None] | None = None,
     attribution_progress: Callable[[str, int, int], None] | None = None,
     before_attribution: Callable[[str, AttributionPlan, float], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> CompareOutcome:
-    """Run the comparison (and attributions) and write a new results folder; a failure is recorded, not lost."""
+    """Run the comparison (and attributions) and write a new results folder; a failure is recorded, not lost.
+
+    `notify(line)` is told when a replication whose worker died is run again (default: a line on stderr)."""
     from ..experiment.compare import unique_labels
 
     labels = unique_labels([base, *others])
@@ -355,76 +378,100 @@ def execute_compare(
         "intervals": "paired t over replications (same seed and replication index); unpaired: Welch",
     }
     with RunFolder(out, compare_folder_name(labels), manifest) as run:
-        comparison = run_comparison(base, others, replications=replications, seed=seed, workers=workers,
-                                    progress=progress, executor=executor, scheduler=scheduler)
-        run.manifest["replication_runtimes_s"] = {
-            lb: [round(r.runtime_s, 3) for r in res] for lb, res in zip(labels, comparison.results, strict=True)}
-        from .run import assumptions_table
-
-        assumptions = [assumptions_table(s).assign(scenario=lb) for lb, s in zip(labels, (base, *others),
-                                                                                  strict=True)]
-        tables = {"differences": differences_table(comparison), "headline": headline_table(comparison),
-                  "assumptions": pd.concat(assumptions, ignore_index=True),
-                  "replications": replications_long_table(comparison)}
-        attributions: dict[str, Attribution] = {}
-        not_attributed: dict[str, str] = {}
-        records: dict[str, Any] = {}
-        for label, plan in plans.items():
-            if isinstance(plan, str):
-                not_attributed[label] = plan
-                records[label] = {"done": False, "reason": plan}
-                continue
-            base_results, other_results = comparison.results[0], comparison.results_of(label)
-            without, with_ = ((base_results, other_results) if plan.mitigated_side == "other"
-                              else (other_results, base_results))
-            known = {0: without, plan.n_subsets - 1: with_}
-            if before_attribution is not None:
-                before_attribution(label, plan, attribution_estimate_s(plan, comparison, replications, workers))
-            step = None if attribution_progress is None else (
-                lambda d, t, _label=label: attribution_progress(_label, d, t))
-            result = attribute(plan, seed, replications, workers=workers, known=known, progress=step,
-                               executor=executor, scheduler=scheduler)
-            attributions[label] = result
-            records[label] = {
-                "done": True, "method": plan.method, "mitigated": plan.mitigated_side,
-                "players": [{"label": p.label, "condition": p.condition, "interventions": list(p.interventions),
-                             "money_only": p.money_only} for p in plan.players],
-                "subsets": plan.n_subsets, "simulations": result.simulations,
-                "runtime_s": round(result.runtime_s, 3),
-                "raises_deficit": raises_deficit(result),
-            }
-        run.manifest["attribution"] = records
-        if attributions:
-            tables["attribution"] = pd.concat(
-                [attribution_table(a, _pair_label(a.plan, labels[0], lb)) for lb, a in attributions.items()],
-                ignore_index=True)
-        for stem, table in tables.items():
-            (table if stem == "replications" else rounded(table)).to_csv(
-                run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
-        for label, scenario in zip(labels, (base, *others), strict=True):
-            (run.path / f"{safe_name(label)}.resolved.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
-        if charts:
-            from .compare_charts import write_compare_charts
-
-            run.manifest["charts"] = write_compare_charts(
-                run.path, tables["differences"], attributions, base,
-                {lb: pair_labels(a.plan, labels[0], lb) for lb, a in attributions.items()})
-        diffs = tables["differences"]
-        final = diffs[(diffs["measure"] == "accumulated_deficit_gbp_m")
-                      & (diffs["financial_year"] == diffs["financial_year"].iloc[-1])]
-        run.manifest["headline"] = {
-            f"{row.other} - {row.base}, accumulated deficit {row.financial_year}, mean and paired 95% CI":
-                [_json_number(row.mean_difference), _json_number(row.ci_low), _json_number(row.ci_high)]
-            for row in final.itertuples()
-        }
-        run.manifest["titles"] = {lb: (sc.title or lb) for lb, sc in zip(labels, (base, *others), strict=True)}
-        run.manifest["sign"] = "saving = base - other (+ = lower deficit); mean_difference = other - base"
-        if charts:
-            from .present import write_presentation
-
-            write_presentation(run.path, manifest=run.manifest)
+        # Each finished replication goes to a file in the run's scratch space, not the parent's memory (reliability:
+        # thousands of replications keep it flat); the tables are made from their measures, read back in one pass.
+        store = ReplicationStore(run.scratch() / "replications.pickle")
+        try:
+            outcome = _compare_and_write(run, store, base, others, labels, plans, replications, seed, workers,
+                                         executor, scheduler, charts, progress, attribution_progress,
+                                         before_attribution, notify)
+        finally:
+            store.close()
     assert run.final_path is not None
-    return CompareOutcome(run.final_path, comparison, tables, attributions, not_attributed)
+    outcome.folder = run.final_path
+    return outcome
+
+
+def _compare_and_write(run: RunFolder, store: ReplicationStore, base: Scenario, others: Sequence[Scenario],
+                       labels: Sequence[str], plans: dict[str, AttributionPlan | str], replications: int, seed: int,
+                       workers: int | None, executor: str, scheduler: str | None, charts: bool,
+                       progress: Callable[[int, int], None] | None,
+                       attribution_progress: Callable[[str, int, int], None] | None,
+                       before_attribution: Callable[[str, AttributionPlan, float], None] | None,
+                       notify: Callable[[str], None] | None) -> CompareOutcome:
+    """The body of execute_compare: replications streamed into `store`, then every file of the folder."""
+    retried: list[dict[str, Any]] = []
+    comparison = run_comparison(base, others, replications=replications, seed=seed, workers=workers,
+                                progress=progress, executor=executor, scheduler=scheduler, store=store,
+                                notify=notify or (lambda line: print(f"svsim: {line}", file=sys.stderr, flush=True)),
+                                retried=retried)
+    run.manifest["retried_replications"] = retried
+    run.manifest["replication_runtimes_s"] = {
+        lb: [round(t, 3) for t in m.runtimes_s] for lb, m in zip(labels, comparison.measured, strict=True)}
+    from .run import assumptions_table
+
+    assumptions = [assumptions_table(s).assign(scenario=lb) for lb, s in zip(labels, (base, *others),
+                                                                              strict=True)]
+    tables = {"differences": differences_table(comparison), "headline": headline_table(comparison),
+              "assumptions": pd.concat(assumptions, ignore_index=True)}
+    write_replications_long_csv(run.path / "replications.csv", comparison)
+    attributions: dict[str, Attribution] = {}
+    not_attributed: dict[str, str] = {}
+    records: dict[str, Any] = {}
+    for label, plan in plans.items():
+        if isinstance(plan, str):
+            not_attributed[label] = plan
+            records[label] = {"done": False, "reason": plan}
+            continue
+        base_results, other_results = comparison.results[0], comparison.results_of(label)
+        without, with_ = ((base_results, other_results) if plan.mitigated_side == "other"
+                          else (other_results, base_results))
+        known = {0: without, plan.n_subsets - 1: with_}
+        if before_attribution is not None:
+            before_attribution(label, plan, attribution_estimate_s(plan, comparison, replications, workers))
+        step = None if attribution_progress is None else (
+            lambda d, t, _label=label: attribution_progress(_label, d, t))
+        result = attribute(plan, seed, replications, workers=workers, known=known, progress=step,
+                           executor=executor, scheduler=scheduler)
+        attributions[label] = result
+        records[label] = {
+            "done": True, "method": plan.method, "mitigated": plan.mitigated_side,
+            "players": [{"label": p.label, "condition": p.condition, "interventions": list(p.interventions),
+                         "money_only": p.money_only} for p in plan.players],
+            "subsets": plan.n_subsets, "simulations": result.simulations,
+            "runtime_s": round(result.runtime_s, 3),
+            "raises_deficit": raises_deficit(result),
+        }
+    run.manifest["attribution"] = records
+    if attributions:
+        tables["attribution"] = pd.concat(
+            [attribution_table(a, _pair_label(a.plan, labels[0], lb)) for lb, a in attributions.items()],
+            ignore_index=True)
+    for stem, table in tables.items():
+        rounded(table).to_csv(run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
+    for label, scenario in zip(labels, (base, *others), strict=True):
+        (run.path / f"{safe_name(label)}.resolved.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
+    if charts:
+        from .compare_charts import write_compare_charts
+
+        run.manifest["charts"] = write_compare_charts(
+            run.path, tables["differences"], attributions, base,
+            {lb: pair_labels(a.plan, labels[0], lb) for lb, a in attributions.items()})
+    diffs = tables["differences"]
+    final = diffs[(diffs["measure"] == "accumulated_deficit_gbp_m")
+                  & (diffs["financial_year"] == diffs["financial_year"].iloc[-1])]
+    run.manifest["headline"] = {
+        f"{row.other} - {row.base}, accumulated deficit {row.financial_year}, mean and paired 95% CI":
+            [_json_number(row.mean_difference), _json_number(row.ci_low), _json_number(row.ci_high)]
+        for row in final.itertuples()
+    }
+    run.manifest["titles"] = {lb: (sc.title or lb) for lb, sc in zip(labels, (base, *others), strict=True)}
+    run.manifest["sign"] = "saving = base - other (+ = lower deficit); mean_difference = other - base"
+    if charts:
+        from .present import write_presentation
+
+        write_presentation(run.path, manifest=run.manifest)
+    return CompareOutcome(run.path, comparison, tables, attributions, not_attributed)
 
 
 def attribution_estimate_s(plan: AttributionPlan, comparison: Comparison, replications: int,
@@ -433,7 +480,9 @@ def attribution_estimate_s(plan: AttributionPlan, comparison: Comparison, replic
     at the comparison's own average time per replication, shared among the workers."""
     from ..experiment.executors import default_workers
 
-    runtimes = [r.runtime_s for res in comparison.results for r in res if r.runtime_s > 0]
+    measured = getattr(comparison, "measured", ())
+    runtimes = ([t for m in measured for t in m.runtimes_s if t > 0] if measured
+                else [r.runtime_s for res in comparison.results for r in res if r.runtime_s > 0])
     per = sum(runtimes) / len(runtimes) if runtimes else 0.0
     extra = max(plan.simulations_per_replication - 2, 0) * replications
     return extra * per / max(workers or default_workers(), 1)
