@@ -38,3 +38,17 @@ def test_missing_dynamics_rates_follow_their_rules(output):
     # every stock in the series is non-negative and the age bands add up to the published totals
     assert sum(d["caseload_jan2023"].values()) == 18931
     assert sum(d["caseload_jan2019"].values()) == 11763
+
+
+def test_20_25_cohort_flow_follows_its_rule(output):
+    """The 20-25 band's single years (base.yaml start_state.age_profile 20-25): the January 2022 ages add up to the
+    published 1,911, 185 are aged 25, and each year's entrants at 20 are the band less last year's 20-24s kept at
+    the retention (hand-checked for 2022: 1,911 - s x (1,572 - the 2021 25-year-olds))."""
+    f = yaml.safe_load(output)["missing_dynamics"]["age_20_25_cohort_flow"]
+    ages, s = f["jan_2022_ages_20_25"], f["retention_a_year"]
+    assert sum(ages) == pytest.approx(1911, abs=3)
+    assert ages[5] == pytest.approx(185, abs=1)
+    assert 0.85 < s < 0.98
+    assert f["entrants_at_20"][2016] == 23
+    assert f["entrants_at_20"][2017] == pytest.approx(303 - 23 * s, abs=1)
+    assert sum(f["age_profile_weights"].values()) == pytest.approx(1.0, abs=0.002)

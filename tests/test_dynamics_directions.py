@@ -272,8 +272,12 @@ def test_16_19_band_follows_its_recent_trend(runs):
         assert abs(band_mean(runs, year, "age_16_19") / expected - 1) <= 0.15, year
 
 
-@pytest.mark.xfail(strict=True, reason="known miss (the endings part's band, issue 10, item 1): with the endings of "
-                   "items 1-3 the 20-25 band still grows from about 2,260 (January 2023) to about 4,100 (2028)")
+@pytest.mark.xfail(strict=True, reason=(
+    "known miss (issue 10, items 1 and 7): the 20-25 band grows from about 2,140 (January 2023, +3.9%) to about 3,640 "
+    "(2028) against about 3,030 on its trend (+20%; was about 4,100). The cohort flow of DfE's band counts gives "
+    "415-480 plans a year reaching 20 in 2020-2022; the model brings about 600-800 a year from 2024 as the larger "
+    "11-15 cohorts come through, and DfE's recorded 2022 endings (515 other than age and moving away) leave no "
+    "room for the extra ~200 a year ending at 19-20 that the stocks imply (docs/dynamics.md, item 7)"))
 def test_20_25_band_follows_its_recent_trend(runs):
     """Within 15% of January 2023's 2,063 grown at +8% a year (its 2023 rate), every January 2023-2028."""
     for year in CENSUS_YEARS:

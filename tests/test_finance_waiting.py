@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -93,6 +94,30 @@ def test_backlog_commitment_by_hand(kent):
     assert w.backlog_commitment_gbp_m == pytest.approx(140 * cost / 1e6)
     # nothing issued in 2023-24: the year's rates are 0 and so is the commitment of its (empty) queue
     assert waiting_by_year(h, kent, YEARS)[2023].backlog_commitment_gbp_m == 0.0
+
+
+def test_new_plans_waiting_for_a_place_commit_the_place_their_wait_turns_into(kent):
+    """In 2022-23 80 plans are issued: 60 in mainstream at 5-10 and 20 that wait for a full special school (placed in
+    neet_awaiting, at £0, while they wait). 30 waits ended in a place and 10 expired (to the fallback, independent):
+    the waiting plans commit 0.75 x special + 0.25 x independent each, not £0 (they did, which priced the plans the
+    queue turns into ~£5k too low once special schools filled)."""
+    apr = D(2023, 4, 1)
+    flows = {"assessments_completed": {D(2022, 10, 1): 80}, "plans_issued": {D(2022, 10, 1): 80},
+             "admitted_from_waiting": {D(2022, 11, 1): 30}, "wait_expired": {D(2023, 1, 1): 10}}
+    h = history_from_stays(START, END, levels={"assessment_queue": {apr: 10}}, flows=flows,
+                           new_placements=[(D(2022, 10, 1), "mainstream", "age_5_10", 60),
+                                           (D(2022, 10, 1), "neet_awaiting", "age_5_10", 20)])
+    waits = np.zeros_like(h.new_placements)
+    waits[h.month_index(D(2022, 10, 1)), SETTING_INDEX["special"], BAND_INDEX["age_5_10"]] = 20
+    h = dataclasses.replace(h, new_waits=waits)
+    c = yearly_costs(kent, D(2023, 3, 31))[:, BAND_INDEX["age_5_10"]]
+    ms, sp, ind = (c[SETTING_INDEX[k]] for k in ("mainstream", "special", "independent"))
+    w = waiting_by_year(h, kent, YEARS)[2022]
+    assert w.new_plan_cost_gbp == pytest.approx((60 * ms + 20 * (0.75 * sp + 0.25 * ind)) / 80)
+    assert w.backlog_commitment_gbp_m == pytest.approx(10 * 1.0 * w.new_plan_cost_gbp / 1e6)
+    # without the record of waits (older Histories) the plans count where they were placed, as before
+    assert waiting_by_year(dataclasses.replace(h, new_waits=None), kent, YEARS)[2022].new_plan_cost_gbp == \
+        pytest.approx(60 * ms / 80)
 
 
 def test_children_waiting_for_a_place_commit_a_place(kent):

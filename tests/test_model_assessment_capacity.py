@@ -122,6 +122,23 @@ def test_ages_drawn_at_the_expected_plan_date(kent_variant):
     assert 0.15 < under5["request"] < 0.45
 
 
+def test_ages_at_plan_hold_whatever_the_assessment_takes(kent_variant):
+    """Every request for a child of academic age 5 at its plan, with Kent's spread of assessment times (cv 1.1 around
+    30 weeks): with the ages at plan every first plan is issued at academic age 5 (the 5-10 band), however long the
+    assessment takes. Dating the age by the *expected* plan date alone put the plans that came before the September
+    the mean would have crossed at 4 (under 5): about a fifth of Kent's under-5 plans came a year too young
+    (docs/dynamics.md, item 7)."""
+    shares = "{" + ", ".join(f"{a}: {int(a == 5)}" for a in AGES) + "}"
+    sc = short(kent_variant(
+        f"demand.request_age_shares={shares}", "demand.request_age_shares_at=plan", "assessment.weeks_to_assess=30",
+        "assessment.weeks_to_assess_cv=1.1", "assessment.officers_fte=1000", "decision.appeal_probability=0",
+        "decision.rerequest_probability=0", "start_state.open_requests=0", "start_state.open_assessments=0",
+        small=True, interventions=False), dt.date(2024, 3, 31))
+    placed = simulate(sc, seed=5).new_placements.sum(axis=(0, 1))
+    assert placed.sum() > 100
+    assert placed[AGE_BANDS.index("age_5_10")] == placed.sum()
+
+
 def test_ages_at_the_request_keep_the_request_year(kent_variant):
     """request_age_shares_at 'request' (the schema's default): the drawn age is the age on the request's day."""
     inp = compile_inputs(kent_variant("demand.request_age_shares_at=request", small=True, interventions=False))

@@ -888,6 +888,47 @@ def section_f():
     out("    # 2023); plans for the under-5s cluster late in the year, before school entry. 'age 20 and over' at 20.")
     out("    academic_age_at_plan: {%s}" % ", ".join("%d: %.1f" % (a, float(academic[a])) for a in sorted(academic)))
     out("    shares: {%s}" % ", ".join("%d: %.5f" % (a, float(academic[a] / total)) for a in sorted(academic)))
+    # f9. single years of age in the 20-25 band: its cohort flow ----------------------------------------------
+    out("  age_20_25_cohort_flow:   # base.yaml start_state.age_profile 20-25 (docs/dynamics.md, item 7)")
+    out("    # The band grew from nothing after the 2014 reforms (plans to 25): %s Total_ehc 'Age 20 to 25'."
+        % src(OLD, "sen2_age_caseload.csv"))
+    out("    # Each January's 20-year-olds x(Y) = band(Y) - s x (band(Y-1) less its 25-year-olds): the 20-24s kept at a")
+    out("    # yearly retention s (endings, moving away); 25-year-olds leave the next September. s is set so that the")
+    out("    # January 2022 band holds 185 aged 25: 177 plans ceased at the maximum age in 2022 (%s), plus those"
+        % src(NEW, "ceased_plans.csv"))
+    out("    # leaving for other reasons before September (assumption: about 8 more).")
+    band = {}
+    for y in range(2015, 2023):
+        kr = [r for r in age_cl if is_kent(r) and r["time_period"] == str(y)]
+        band[y] = n0(one(kr, characteristic_age="Age 20 to 25")["Total_ehc"])
+
+    def flow_ages(s):
+        ages = [0.0] * 6
+        entrants = {}
+        for y in range(2016, 2023):
+            kept = [a * s for a in ages[:5]]
+            entrants[y] = band[y] - sum(kept)
+            ages = [entrants[y], *kept]
+        return ages, entrants
+
+    lo, hi = 0.5, 1.0
+    for _ in range(60):  # bisection: the age-25 group rises with s
+        mid = (lo + hi) / 2
+        if flow_ages(mid)[0][5] < 185:
+            lo = mid
+        else:
+            hi = mid
+    s = (lo + hi) / 2
+    ages, entrants = flow_ages(s)
+    out("    band_jan: {%s}" % ", ".join("%d: %d" % (y, band[y]) for y in sorted(band)))
+    out("    retention_a_year: %.4f" % s)
+    out("    entrants_at_20: {%s}   # from 2017 some came older (learning difficulty assessments converted to plans)"
+        % ", ".join("%d: %.0f" % (y, v) for y, v in sorted(entrants.items())))
+    out("    jan_2022_ages_20_25: [%s]" % ", ".join("%.0f" % a for a in ages))
+    out("    age_profile_weights: {%s}" % ", ".join("%d: %.3f" % (20 + k, a / band[2022]) for k, a in enumerate(ages)))
+    jan23 = REPORT_JAN2023_BY_BAND["age_20_25"]
+    out("    entrants_implied_jan_2023: %.0f   # %d - s x (%d - %.0f): the January 2023 band (Report, DfE), for reading only"
+        % (jan23 - s * (band[2022] - ages[5]), jan23, band[2022], ages[5]))
 
 
 if __name__ == "__main__":

@@ -28,10 +28,13 @@ Rules (also in docs/dynamics.md):
 
   where p_assess = (decisions_to_assess + appeals_won) / (decisions_to_assess + refusals) and
   p_issue = plans_issued / assessments_completed over the financial year's flows; c_new = the mean yearly cost
-  (costs in force on 31 March) of the year's new plans where they were placed (History.new_placements);
-  c_place = the mean yearly cost of a place in the settings children wait for (fallback 'wait' or a timed wait),
-  weighted by their plans on 31 March. The commitment is gross: the waiting cost the same children already incur
-  is not netted off.
+  (costs in force on 31 March) of the year's new plans where they were placed (History.new_placements), a new plan
+  that started waiting for a full setting (History.new_waits; placed in neet_awaiting, at £0, while it waits)
+  priced at the place its wait turns into; c_place = the mean yearly cost of the place a wait turns into, for the
+  settings children wait for (fallback 'wait' or a timed wait), weighted by their plans on 31 March. A wait for
+  capped setting s turns into s for the year's share admitted (admitted_from_waiting / (admitted_from_waiting +
+  wait_expired); 1 when nobody's wait ended) and into s's fallback for the rest. The commitment is gross: the
+  waiting cost the same children already incur is not netted off.
 - `accumulated_deficit_incl_backlog_gbp_m` = accumulated deficit + backlog commitment: the deficit as it would
   stand if the queue's plans had been issued and run for a year. It is a measure for comparing policies (delay
   never reads as a saving without its deferred cost beside it), not a forecast of the deficit.
@@ -155,9 +158,9 @@ def waiting_by_year(history: History, scenario: Scenario, years: list[int]) -> d
         p_issue = _ratio(_flow(history, "plans_issued", months), _flow(history, "assessments_completed", months))
         year_end = first_day(fy + 1) - dt.timedelta(days=1)
         costs = yearly_costs(scenario, year_end)  # [setting, band], the year's prices
-        placed = np.asarray(history.new_placements, dtype=float)[months].sum(axis=0) if months else None
-        c_new = _ratio(float((placed * costs).sum()), float(placed.sum())) if placed is not None else 0.0
-        c_place = _place_cost(history, scenario, costs, year_end)
+        turns_into = _wait_turns_into(history, scenario, costs, months, year_end)
+        c_new = _new_plan_cost(history, costs, turns_into, months)
+        c_place = _place_cost(history, scenario, turns_into, year_end)
         commitment = (at_end["decision"] * p_assess * p_issue + at_end["assessment"] * p_issue) * c_new \
             + at_end["place"] * c_place
         out[fy] = WaitingYear(
@@ -176,9 +179,38 @@ def waiting_by_year(history: History, scenario: Scenario, years: list[int]) -> d
     return out
 
 
+def _wait_turns_into(history: History, scenario: Scenario, costs: np.ndarray, months: list[int],
+                     year_end: dt.date) -> np.ndarray:
+    """[setting, band] yearly cost of the place a wait for each capped setting turns into: the setting for the year's
+    share admitted from waiting, its fallback for the share whose wait expired (other rows: the setting's own)."""
+    out = np.array(costs, dtype=float)
+    admitted, expired = _flow(history, "admitted_from_waiting", months), _flow(history, "wait_expired", months)
+    share = _ratio(admitted, admitted + expired) if admitted + expired > 0 else 1.0
+    for name in CAPPED_SETTINGS:
+        s = SETTINGS.index(name)
+        fallback = scenario.series(f"placement.fallback.{name}").at(year_end)
+        if fallback in SETTINGS:
+            out[s] = share * costs[s] + (1.0 - share) * costs[SETTINGS.index(fallback)]
+    return out
+
+
+def _new_plan_cost(history: History, costs: np.ndarray, turns_into: np.ndarray, months: list[int]) -> float:
+    """Mean yearly cost of the year's new plans where they were placed; a plan waiting for a full setting (in
+    neet_awaiting meanwhile) at the place its wait turns into."""
+    if not months:
+        return 0.0
+    placed = np.asarray(history.new_placements, dtype=float)[months].sum(axis=0)
+    total = float((placed * costs).sum())
+    if history.new_waits is not None:
+        waits = np.asarray(history.new_waits, dtype=float)[months].sum(axis=0)  # [setting waited for, band]
+        neet = SETTINGS.index("neet_awaiting")
+        total += float((waits * turns_into).sum()) - float((waits.sum(axis=0) * costs[neet]).sum())
+    return _ratio(total, float(placed.sum()))
+
+
 def _place_cost(history: History, scenario: Scenario, costs: np.ndarray, year_end: dt.date) -> float:
-    """Mean yearly cost of a place in the settings children wait for ('wait' fallback, or a timed wait:
-    placement.max_wait_weeks > 0), by their plans on 31 March."""
+    """Mean yearly cost of the place a wait turns into (`costs`: _wait_turns_into) in the settings children wait
+    for ('wait' fallback, or a timed wait: placement.max_wait_weeks > 0), by their plans on 31 March."""
     waited = [s for s in CAPPED_SETTINGS if scenario.series(f"placement.fallback.{s}").at(year_end) == "wait"
               or float(scenario.series(f"placement.max_wait_weeks.{s}").at(year_end)) > 0]
     if not waited:

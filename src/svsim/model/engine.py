@@ -158,7 +158,7 @@ class Run:
         self._schedule_capacity_changes()
         for d in cal.september_days:  # after the transfers and new places of the day (placement.py)
             agenda.at_start_of_day(d, self.placement.step_downs_at_transfer, d)
-        self.pipeline.start_arrivals(first, times.tolist())
+        self.pipeline.start_arrivals(first, times.tolist(), ages.tolist())
         self.transitions.start_move_ins()
         agenda.every_day(self.reviews.day)
 

@@ -46,6 +46,7 @@ class Inputs:
     request_age_cum: list[np.ndarray]  # by day: cumulative shares over ages 0..25
     age_year_of_day: list[int]  # by request day: academic years begun by the date the drawn age applies to
     open_age_years: tuple[int, int]  # the same for the start's open requests and open assessments
+    ages_at_plan: bool  # request_age_shares_at 'plan': a first plan's academic age is the drawn age on its own date
     # decision
     decide_days: list[float]
     decide_cv: list[float]
@@ -282,6 +283,7 @@ def compile_inputs(sc: Scenario) -> Inputs:
         request_age_cum=request_age_cum,
         age_year_of_day=age_year_of_day,
         open_age_years=open_age_years,
+        ages_at_plan=S("demand.request_age_shares_at").first == "plan",
         decide_days=one("decision.weeks_to_decide", weeks),
         decide_cv=one("decision.weeks_to_decide_cv"),
         refusal=by_band("decision.refusal_probability"),

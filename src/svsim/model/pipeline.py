@@ -56,6 +56,10 @@ class Pipeline(Part):
         self.queued_t: list[float] = [0.0] * n
         self.arrival_t: list[float] = []
         self.arrival_first = 0
+        # ages at plan (request_age_shares_at 'plan'): each first request's drawn academic age at its plan, set on
+        # the day the plan comes (complete_assessment), not on the expected day: assessment times vary (cv 1.1),
+        # and dating by the mean made a fifth of under-5 plans a year younger than the shares (docs/dynamics.md)
+        self.age_at_plan: list[int] | None = [-1] * n if self.inp.ages_at_plan else None
         draws = self.draws
         self.asked = asked = draws.group_names("layer") + ("open",)
         self.u_decision = draws.uniforms("decision", 0, asked)
@@ -90,6 +94,8 @@ class Pipeline(Part):
                                   ("open",))
             elapsed = elapsed_u[pid] * full
             people.fill(pid, [age - shift], [-elapsed])
+            if self.age_at_plan is not None:
+                self.age_at_plan[pid] = age
             self.open_requests += 1
             self.at(full - elapsed, self.decide, pid)
             pid += 1
@@ -103,6 +109,8 @@ class Pipeline(Part):
         queued: list[int] = []
         for _ in range(n):
             age = int(np.searchsorted(cum, age_u[pid], side="right"))
+            if self.age_at_plan is not None:
+                self.age_at_plan[pid] = age
             if held < running:
                 full = draws.duration("start_open_duration", 0, pid,
                                       *_length_biased(inp.assess_days[0], inp.assess_cv[0]), ("open",))
@@ -124,10 +132,12 @@ class Pipeline(Part):
         if self.assess_queue and self.awaiting_advice:  # places freed by assessments past the officer's part
             self.pull_assessments(0)
 
-    def start_arrivals(self, first: int, times: list[float]) -> None:
-        """The new requests of the whole run are rows first.., at these times (in order)."""
+    def start_arrivals(self, first: int, times: list[float], ages: list[int]) -> None:
+        """The new requests of the whole run are rows first.., at these times (in order), with these drawn ages."""
         self.arrival_t = times
         self.arrival_first = first
+        if self.age_at_plan is not None:
+            self.age_at_plan[first:first + len(ages)] = ages
         if times:
             self.at(times[0], self.arrival, 0)
 
@@ -279,9 +289,11 @@ class Pipeline(Part):
         else:
             self.in_assessment -= 1
         rec.f_assessments_completed[m] += 1
+        c = self.cycle[pid]
+        if c == 0 and self.age_at_plan is not None and self.age_at_plan[pid] >= 0:  # the drawn age at the plan
+            self.people.cohort[pid] = self.age_at_plan[pid] - self.year_of[d]
         age = self.people.cohort[pid] + self.year_of[d]
         b = AGE_BAND_OF_AGE[0 if age < 0 else (MAX_AGE if age > MAX_AGE else age)]  # band_of(age), inline
-        c = self.cycle[pid]
         u = self.u_not_issue[pid] if c == 0 else self.draws.uniform("not_issue", c, pid)
         if u < self.inp.not_issue[d][b] or age > self.inp.plan_end_age:
             rec.f_not_issued[m] += 1

@@ -109,8 +109,9 @@ SCHEMA = Section(
                 ),
                 "request_age_shares_at": Param(
                     CHOICE, "what age request_age_shares give: the academic age at the request ('request'), or the "
-                    "academic age the child will have on its expected plan date, request + weeks_to_decide + "
-                    "weeks_to_assess ('plan'; then published ages at the start of plans can be used as they are)",
+                    "academic age at the plan ('plan': the request is dated back from its expected plan date, request "
+                    "+ weeks_to_decide + weeks_to_assess, and a first plan has the drawn age on the day it is issued; "
+                    "then published ages at the start of plans can be used as they are)",
                     "request", dated=False, choices=("request", "plan"),
                 ),
                 "seasonality": ByKey(
