@@ -239,3 +239,14 @@ def test_sv_table_stays_aligned_in_years_without_a_profile() -> None:
     assert "nan" not in without
     assert len(without) == len(with_profile) == len(head)
     assert without.index("118.0") == with_profile.index("118.0")
+
+
+MINIMAL = str(Path(__file__).resolve().parent / "fixtures" / "scenarios" / "minimal.yaml")
+
+
+@pytest.mark.parametrize("args", [["--max-replications", "50"], ["-n", "5", "--max-replications", "3"]])
+def test_max_replications_without_precision_is_refused(tmp_path, args):
+    """--max-replications only bounds --precision: alone it would be silently ignored, so it is an error."""
+    result = CliRunner().invoke(cli.main, ["run", MINIMAL, *args, "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--precision" in result.output and "Traceback" not in result.output
+    assert not any(tmp_path.iterdir())
