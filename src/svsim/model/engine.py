@@ -139,10 +139,12 @@ class Run:
         self.run_days(0, self.cal.n_days)
         return self.finish()
 
-    def setup(self) -> None:
-        """The start state and everything scheduled before day 0 (model/snapshot.py resumes after it)."""
+    def setup(self, start_state: bool = True) -> None:
+        """The start state and everything scheduled before day 0 (model/snapshot.py resumes after it, and needs no
+        start state: it has the snapshot's)."""
         cal, agenda = self.cal, self.agenda
-        self._start_state()
+        if start_state:
+            self._start_state()
         times, ages = self.arrivals
         first = self.arrival_first
         years = np.asarray(self.inp.age_year_of_day)[times.astype(int)]  # the year the drawn age belongs to

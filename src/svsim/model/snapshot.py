@@ -6,10 +6,11 @@ is the same simulation, so it is run once (`take`) and each variant continues fr
 
 How (exact, not an approximation):
 - `take` runs the scenario to the start of day `day` and keeps the state of the run (the people table, the four
-  parts, the recorder and the agenda) pickled, and the same state just after setup (before day 0).
-- `resume` builds the variant's own run (its inputs, random-number identities and setup, as `simulate` does),
+  parts, the recorder and the agenda) pickled, and the same run's state just after a setup without the start
+  state (the census plans and open cases: engine.Run.setup(start_state=False)).
+- `resume` builds the variant's own run (its inputs, random-number identities and setup without the start state),
   then merges three states attribute by attribute, like a three-way merge in version control: the snapshot's
-  state at setup is the common ancestor, the snapshot's state at `day` is what the lead-in changed, the
+  bare setup is the common ancestor, the snapshot's state at `day` is what the lead-in changed, the
   variant's state at setup is what its inputs changed. An attribute only one side changed takes that side's value;
   one both changed is merged row by row (people columns: the lead-in's rows and the variant's future requests),
   and if a row or a value was changed by both, the variant's inputs acted on the lead-in: `SnapshotError` (then
@@ -91,9 +92,12 @@ def take(inp: Inputs, seed: int, replication: int, day: int, record_events: bool
     n_requests = plain.move_in_first - plain.arrival_first
     spare = plain.arrival_first + math.ceil(n_requests * (1.0 + SPARE_ROWS)) + 64
     del plain
+    bare = Run(inp, ChildDraws(seed, replication), record_events, move_in_first=spare)
+    bare.setup(start_state=False)
+    at_setup = pickle.dumps(_capture(bare), protocol=pickle.HIGHEST_PROTOCOL)
+    del bare
     run = Run(inp, ChildDraws(seed, replication), record_events, move_in_first=spare)
     run.setup()
-    at_setup = pickle.dumps(_capture(run), protocol=pickle.HIGHEST_PROTOCOL)
     run.run_days(0, day)
     at_day = pickle.dumps(_capture(run), protocol=pickle.HIGHEST_PROTOCOL)
     return Snapshot(day, int(seed), int(replication), record_events, spare, inp, at_setup, at_day)
@@ -108,14 +112,13 @@ def resume(snapshot: Snapshot, inp: Inputs) -> History:
     if run.move_in_first != snapshot.move_in_first:
         raise SnapshotError(f"the variant has {run.move_in_first - run.arrival_first:,} requests, more than the "
                             f"{snapshot.move_in_first - run.arrival_first:,} rows the snapshot reserved")
-    run.setup()
+    run.setup(start_state=False)  # the start state is the snapshot's
     theirs = _capture(run)
     gc.disable()  # unpickling builds many containers: the cyclic collector would walk them again and again
     try:
-        ours = pickle.loads(snapshot.at_day)
+        _merge_into(run, snapshot.ancestor(), pickle.loads(snapshot.at_day), theirs, snapshot.day)
     finally:
         gc.enable()
-    _merge_into(run, snapshot.ancestor(), ours, theirs, snapshot.day)
     run.run_days(snapshot.day, run.cal.n_days)
     history = run.finish()
     history.seed, history.replication = snapshot.seed, snapshot.replication
@@ -185,16 +188,17 @@ def _merge_value(where: str, base: Any, ours: Any, theirs: Any) -> Any:
     if _same(ours, base):
         return theirs
     if isinstance(base, list) and isinstance(ours, list) and isinstance(theirs, list) \
-            and len(base) == len(ours) == len(theirs):
-        out = list(ours)
-        for i, (b, o, t) in enumerate(zip(base, ours, theirs, strict=True)):
-            if t == b or t is b:
-                continue
-            if o == b or o is b:
-                out[i] = t
-            else:
-                raise SnapshotError(f"{where}[{i}] was changed both by the lead-in and by the variant's inputs")
-        return out
+            and len(base) == len(ours) == len(theirs):  # row by row (people's columns)
+        import numpy as np
+
+        b, o, t = (np.array(x) for x in (base, ours, theirs))
+        if b.dtype == object or o.dtype != b.dtype or t.dtype != b.dtype:
+            raise SnapshotError(f"{where} was changed both by the lead-in and by the variant's inputs")
+        ours_changed, theirs_changed = o != b, t != b
+        both = np.flatnonzero(ours_changed & theirs_changed)
+        if both.size:
+            raise SnapshotError(f"{where}[{both[0]}] was changed both by the lead-in and by the variant's inputs")
+        return np.where(theirs_changed, t, o).tolist()
     raise SnapshotError(f"{where} was changed both by the lead-in and by the variant's inputs")
 
 
