@@ -42,6 +42,9 @@ def fake_engine(monkeypatch):
     """The hand-made replication, run in this process (a worker process would not see the substitute)."""
     monkeypatch.setattr(replications, "run_replication", fake_replicate)
     monkeypatch.setattr(executors, "default_workers", lambda: 1)
+    from svsim.experiment import limits  # the hand-made replication has no requests: not a council to check
+
+    monkeypatch.setattr(limits, "result_problems", lambda scenario, result: [])
 
 
 @pytest.fixture
@@ -239,3 +242,29 @@ def test_sv_table_stays_aligned_in_years_without_a_profile() -> None:
     assert "nan" not in without
     assert len(without) == len(with_profile) == len(head)
     assert without.index("118.0") == with_profile.index("118.0")
+
+
+MINIMAL = str(Path(__file__).resolve().parent / "fixtures" / "scenarios" / "minimal.yaml")
+
+
+@pytest.mark.parametrize("args", [["--max-replications", "50"], ["-n", "5", "--max-replications", "3"]])
+def test_max_replications_without_precision_is_refused(tmp_path, args):
+    """--max-replications only bounds --precision: alone it would be silently ignored, so it is an error."""
+    result = CliRunner().invoke(cli.main, ["run", MINIMAL, *args, "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--precision" in result.output and "Traceback" not in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_implausible_replication_is_a_warning_in_terminal_and_manifest(tmp_path, fake_engine, no_charts,
+                                                                          monkeypatch):
+    """The plausibility checks (experiment/limits.py) run on the first replication: what they find is printed and
+    recorded, since the scenario validated without a warning explaining it."""
+    from svsim.experiment import limits
+
+    monkeypatch.setattr(limits, "result_problems", lambda scenario, result: ["money not a number in 2022-23"])
+    result = invoke("-n", "2", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "warning: implausible result (replication 0): money not a number in 2022-23" in result.output
+    (folder,) = runs(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert any("money not a number" in w for w in manifest["warnings"])

@@ -146,10 +146,32 @@ def _check_no_process_left(session: int) -> None:
     assert not _alive(session), f"processes left: {_alive(session)}"
 
 
+def _wait_until_handling_signals(proc: subprocess.Popen) -> None:
+    """Until svsim has installed its signal handlers (SIGTERM caught, /proc/PID/status): the readiness marker for
+    "starting". A fixed sleep failed under load: the Ctrl-C then landed while Python itself was still importing,
+    before svsim could handle it (a KeyboardInterrupt traceback, status 1)."""
+    status = Path(f"/proc/{proc.pid}/status")
+    if not status.exists():
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.skip("needs /proc to see when svsim handles signals")
+    began = time.monotonic()
+    while time.monotonic() - began < READY_TIMEOUT_S:
+        caught = next((line.split()[1] for line in status.read_text().splitlines() if line.startswith("SigCgt:")),
+                      "0")
+        if int(caught, 16) & (1 << (signal.SIGTERM - 1)):
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"svsim ended before it was stopped (status {proc.returncode}): {proc.communicate()}")
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail(f"svsim did not handle signals within {READY_TIMEOUT_S:.0f} s: {proc.communicate()}")
+
+
 def test_ctrl_c_while_starting_exits_130(tmp_path: Path) -> None:
     """The first seconds (imports, reading the scenario): 130 and one line, not click's 'Aborted!' and 1."""
     proc = _svsim(["run", str(BASE_SCENARIO), "-n", "2", "-w", "2"], tmp_path / "results", small_kent=True)
-    time.sleep(1.5)
+    _wait_until_handling_signals(proc)
     code, err, _ = _stop(proc, signal.SIGINT, 1, True)
     if code == 0:
         pytest.skip("the run finished before the signal")

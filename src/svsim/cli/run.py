@@ -47,7 +47,7 @@ from .common import (
               help="Add replications until each year's median accumulated deficit is known to within GBP_M "
                    "(95% confidence interval half-width).")
 @click.option("--max-replications", default=2000, show_default=True, type=click.IntRange(min=1),
-              help="The most replications --precision may use.")
+              help="The most replications --precision may use (an error without --precision).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or timing messages (the table is still printed).")
 @click.option("--allow-large", is_flag=True,
               help="Run even when the estimate says it needs more memory than is available or more than a day.")
@@ -67,6 +67,10 @@ def run(scenario_file: Path, replications: int, seed: int, out: Path, overrides:
 
     chosen = replications is not None
     replications = replications if chosen else (1 if precision else DEFAULT_REPLICATIONS)
+    source = click.get_current_context().get_parameter_source("max_replications")
+    if precision is None and source is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--max-replications only bounds --precision: give --precision GBP_M too, or use -n "
+                               "for a fixed number of replications")
     if precision is not None and max_replications < replications:
         raise click.UsageError(f"--max-replications {max_replications} is below -n {replications}: the first batch "
                                "alone would exceed it")

@@ -331,6 +331,10 @@ def _simulate_and_write(run: RunFolder, scenario: Scenario, store: ReplicationSt
     tables = build_tables(scenario, results, quantiles, with_replications=False)
     run.manifest["warnings"] = warnings = capacity_warnings(
         scenario, store.view(("month_starts", "monthly_flows", "monthly_levels")))
+    if not scenario.warnings:  # a scenario that validated without a warning must give a plausible replication
+        from ..experiment.limits import result_problems
+
+        warnings.extend(f"implausible result (replication 0): {p}" for p in result_problems(scenario, results[0]))
     for stem, table in tables.items():
         rounded(table).to_csv(run.path / f"{stem}.csv", index=False, float_format=FLOAT_FORMAT)
     write_replications_csv(run.path / "replications.csv", results)
