@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,17 +41,23 @@ def _svsim(args: list[str], out: Path, small_kent: bool = False) -> subprocess.P
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def _wait_until_running(proc: subprocess.Popen, out: Path) -> None:
-    """Until a replication's result is in the run's scratch file (outputs/run_folder.py): the workers are running."""
+def _wait_for(proc: subprocess.Popen, ready: Callable[[], bool], what: str, poll_s: float) -> None:
+    """Poll `ready()` until it holds (svsim still running), for at most READY_TIMEOUT_S; else kill svsim and fail."""
     began = time.monotonic()
     while time.monotonic() - began < READY_TIMEOUT_S:
-        if any(p.stat().st_size > 0 for p in out.glob(".*.tmp-*/.scratch/replications.pickle")):
+        if ready():
             return
         if proc.poll() is not None:
             pytest.fail(f"svsim ended before it was stopped (status {proc.returncode}): {proc.communicate()}")
-        time.sleep(0.05)
+        time.sleep(poll_s)
     os.killpg(proc.pid, signal.SIGKILL)
-    pytest.fail(f"no replication finished within {READY_TIMEOUT_S:.0f} s: {proc.communicate()}")
+    pytest.fail(f"{what} within {READY_TIMEOUT_S:.0f} s: {proc.communicate()}")
+
+
+def _wait_until_running(proc: subprocess.Popen, out: Path) -> None:
+    """Until a replication's result is in the run's scratch file (outputs/run_folder.py): the workers are running."""
+    _wait_for(proc, lambda: any(p.stat().st_size > 0 for p in out.glob(".*.tmp-*/.scratch/replications.pickle")),
+              "no replication finished", 0.05)
 
 
 def _alive(session: int) -> list[str]:
@@ -155,17 +162,13 @@ def _wait_until_handling_signals(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         pytest.skip("needs /proc to see when svsim handles signals")
-    began = time.monotonic()
-    while time.monotonic() - began < READY_TIMEOUT_S:
+
+    def handling() -> bool:
         caught = next((line.split()[1] for line in status.read_text().splitlines() if line.startswith("SigCgt:")),
                       "0")
-        if int(caught, 16) & (1 << (signal.SIGTERM - 1)):
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"svsim ended before it was stopped (status {proc.returncode}): {proc.communicate()}")
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
-    pytest.fail(f"svsim did not handle signals within {READY_TIMEOUT_S:.0f} s: {proc.communicate()}")
+        return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+    _wait_for(proc, handling, "svsim did not handle signals", 0.01)
 
 
 def test_ctrl_c_while_starting_exits_130(tmp_path: Path) -> None:
