@@ -331,3 +331,34 @@ def test_census_outside_the_simulated_days_is_an_error_not_a_wrap_around():
     for outside in (dt.date(2022, 1, 19), dt.date(2022, 1, 30)):
         with pytest.raises(ValueError, match="outside the simulated days"):
             history.census(outside)
+
+
+
+def test_a_finished_run_leaves_no_garbage_for_the_cycle_collector(kent_variant):
+    """simulate releases its run (Run.release): reference counting frees it at once (a SimPy Environment, which
+    refers to itself, is all that is left for the cyclic collector), so long-running workers stay flat. simulate
+    pauses the collector (engine.gc_paused) and must leave it as it found it."""
+    import gc
+
+    from svsim.model.engine import Run
+    from svsim.model.state import Part, People
+
+    sc = kent_variant(small=True)
+    simulate(sc, seed=1, replication=2)
+    gc.collect()
+    assert gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # keep what the collector finds, to look at it
+    try:
+        simulate(sc, seed=1, replication=2)
+        assert not gc.isenabled()  # a paused collector stays paused
+        gc.collect()
+        found = [type(o) for o in gc.garbage]
+        assert found and len(found) < 50  # SimPy's Environment and its bound methods
+        assert not [t for t in found if issubclass(t, Run | Part | People | dict)]  # nothing of the run itself
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    simulate(sc, seed=1, replication=2)
+    assert gc.isenabled()

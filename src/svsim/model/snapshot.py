@@ -30,14 +30,13 @@ How (exact, not an approximation):
 
 from __future__ import annotations
 
-import gc
 import math
 import pickle
 from dataclasses import dataclass, field
 from types import MethodType
 from typing import Any
 
-from .engine import Run
+from .engine import Run, gc_paused
 from .history import History
 from .inputs import Inputs
 from .rng import ChildDraws
@@ -107,20 +106,18 @@ def resume(snapshot: Snapshot, inp: Inputs) -> History:
     """The History of `inp` on the snapshot's replication, simulated from the snapshot's day on: the same numbers
     as `simulate` gives (SnapshotError if `inp` differs from the snapshot's inputs before that day)."""
     check_inputs(snapshot.inputs, inp, snapshot.day)
-    run = Run(inp, ChildDraws(snapshot.seed, snapshot.replication), snapshot.record_events,
-              move_in_first=snapshot.move_in_first)
-    if run.move_in_first != snapshot.move_in_first:
-        raise SnapshotError(f"the variant has {run.move_in_first - run.arrival_first:,} requests, more than the "
-                            f"{snapshot.move_in_first - run.arrival_first:,} rows the snapshot reserved")
-    run.setup(start_state=False)  # the start state is the snapshot's
-    theirs = _capture(run)
-    gc.disable()  # unpickling builds many containers: the cyclic collector would walk them again and again
-    try:
+    with gc_paused():  # building the run and unpickling make many containers the cyclic collector would walk
+        run = Run(inp, ChildDraws(snapshot.seed, snapshot.replication), snapshot.record_events,
+                  move_in_first=snapshot.move_in_first)
+        if run.move_in_first != snapshot.move_in_first:
+            raise SnapshotError(f"the variant has {run.move_in_first - run.arrival_first:,} requests, more than "
+                                f"the {snapshot.move_in_first - run.arrival_first:,} rows the snapshot reserved")
+        run.setup(start_state=False)  # the start state is the snapshot's
+        theirs = _capture(run)
         _merge_into(run, snapshot.ancestor(), pickle.loads(snapshot.at_day), theirs, snapshot.day)
-    finally:
-        gc.enable()
     run.run_days(snapshot.day, run.cal.n_days)
     history = run.finish()
+    run.release()
     history.seed, history.replication = snapshot.seed, snapshot.replication
     return history
 
