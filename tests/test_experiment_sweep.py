@@ -100,3 +100,17 @@ def test_heatmap_labels_are_readable_on_every_cell():
     assert label_cells(ax, image, np.array([[1.0]]), "{:.0f}")[0].get_color() == "white"
     assert contrast_ratio(dark, (0, 0, 0)) < 4.5  # black on it, as before, was not readable
     plt.close(fig)
+
+
+def test_grid_points_resume_from_the_shared_lead_in_with_the_same_numbers(kent_variant):
+    """The real engine on Kent at a tenth of its size: a grid whose points resume from each replication's lead-in
+    gives exactly the numbers of simulating every point whole."""
+    small = kent_variant(small=True)
+    varies = [parse_vary(f"{REFUSAL}=0.2:0.6:0.4"), parse_vary("assessment.officers_fte=6:10:4")]
+    before = dict(variants.LEAD_IN_STATS)
+    shared = run_sweep(small, varies, replications=2, seed=1, workers=1)
+    assert variants.LEAD_IN_STATS["taken"] - before["taken"] == 2
+    assert variants.LEAD_IN_STATS["resumed"] - before["resumed"] == 2 * 3
+    whole = run_sweep(small, varies, replications=2, seed=1, workers=1, lead_in=False)
+    assert np.array_equal(shared.deficits, whole.deficits)
+    assert np.ptp(shared.deficits[:, :, -1]) > 0  # the levers do move the deficit
