@@ -98,7 +98,10 @@ def test_cli_answers_and_writes_a_folder(monkeypatch, kent, tmp_path):
     assert json.loads((folder / "manifest.json").read_text())["answer"]["value"] == pytest.approx(0.4, abs=1e-3)
     for args, message in ((["--lever", "decision.nothing"], "no parameter"),
                           (["--lever", REFUSAL, "--range", "0:2"], "outside its valid range"),
-                          (["--lever", "intervention:nope"], "no intervention named 'nope'")):
+                          (["--lever", "intervention:nope"], "no intervention named 'nope'"),
+                          (["--lever", "decision.refusal"], "did you mean decision.refusal_probability"),
+                          (["--lever", "demand"], "name one, e.g. demand.request_rate_per_10k_0_18"),
+                          (["--lever", "assessment"], "parameters of different kinds")):
         bad = CliRunner().invoke(cli.main, ["solve", str(BASE), *args, "--target-year", "2027-28", "-q"])
         assert bad.exit_code == 2 and message in bad.output, bad.output
 

@@ -248,10 +248,24 @@ def parse_lever(scenario: Scenario, path: str, *, scale: bool = False,
         return _bounded(Lever(path, scale, iv.start, tuple(c.path for c in iv.changes), *default, current), bounds)
     leaves = tuple(_matching(path, list(scenario.specs)))
     if not leaves:
-        raise ValueError(f"no parameter '{path}' (see svsim params; a group name or * for one key is allowed)")
+        import difflib
+
+        names = {".".join(p.split(".")[:k]) for p in scenario.specs for k in range(1, p.count(".") + 2)}
+        near = difflib.get_close_matches(path, sorted(names), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        raise ValueError(f"no parameter '{path}' (see svsim params; a group name or * for one key is allowed){hint}")
     kinds = {scenario.specs[p].kind for p in leaves}
     if not kinds <= NUMERIC_KINDS or not all(scenario.specs[p].dated for p in leaves):
-        raise ValueError(f"'{path}' is not a number that may change over time")
+        if len(leaves) == 1:
+            raise ValueError(f"'{path}' is not a number that may change over time")
+        fixed = [p for p in leaves if scenario.specs[p].kind not in NUMERIC_KINDS or not scenario.specs[p].dated]
+        numbers = [p for p in leaves if p not in fixed]
+        raise ValueError(f"'{path}' holds {len(leaves)} parameters, and {', '.join(fixed[:3])}"
+                         f"{' ...' if len(fixed) > 3 else ''} {'is' if len(fixed) == 1 else 'are'} not a number that "
+                         f"may change over time: name one{', e.g. ' + numbers[0] if numbers else ''}")
+    if len(kinds) > 1 and not scale:
+        raise ValueError(f"'{path}' holds {len(leaves)} parameters of different kinds ({', '.join(sorted(kinds))}): "
+                         f"one value cannot suit them all; name one, e.g. {leaves[0]} (or scale them all: --scale)")
     values = [float(v) for p in leaves for v in scenario.params[p].values if not math.isinf(float(v))]
     top = max(values, default=1.0)
     if kinds <= {PROBABILITY}:
