@@ -190,7 +190,7 @@ def first_acts(scenario, factors, money, design, post) -> None:  # noqa: ANN001 
             tables = list(a.values()) if isinstance(a, dict) else [a]
             others = list(b.values()) if isinstance(b, dict) else [b]
             for x, y in zip(tables, others, strict=True):
-                if isinstance(x, list | tuple) and len(x) >= cal.n_days:
+                if (isinstance(x, list | tuple) or getattr(x, "ndim", 0) == 1) and len(x) >= cal.n_days:
                     d = next((d for d in range(len(x)) if not _same(x[d], y[d])), None)
                 elif not _same(x, y):
                     d = 0

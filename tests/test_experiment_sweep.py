@@ -67,6 +67,8 @@ def test_cli_writes_the_csv_and_heatmaps(monkeypatch, tmp_path):
         {p.name for p in folder.iterdir()}
     table = pd.read_csv(folder / "sweep.csv")
     assert sorted(table[REFUSAL].unique()) == pytest.approx([0.2, 0.4, 0.6])
+    assert "against the profile of £140.0m" in run.output  # what the P(within) column is measured against
+    assert f"{REFUSAL}: from 2023-04-01, after every intervention (now 0.288667 on 2023-04-01, 0.33 by" in run.output
     bad = CliRunner().invoke(cli.main, ["sweep", str(BASE), "--vary", f"{REFUSAL}=0.5:1.5:0.5", "-q"])
     assert bad.exit_code == 2 and "outside its valid range" in bad.output
 

@@ -272,8 +272,13 @@ def parse_lever(scenario: Scenario, path: str, *, scale: bool = False,
         default = (0.0, 1.0 / top if top > 0 else 1.0) if scale else (0.0, 1.0)
     else:
         default = (0.0, 3.0) if scale else (0.0, 3 * top if top > 0 else 1.0)
-    now = sorted({f"{float(scenario.params[p].at(since)):g}" for p in leaves})
-    current = f"{now[0]}" if len(now) == 1 else f"{now[0]} to {now[-1]} ({len(leaves)} parameters)"
+    def span(day: dt.date) -> str:
+        now = sorted({float(scenario.params[p].at(day)) for p in leaves})
+        return f"{now[0]:g}" if len(now) == 1 else f"{now[0]:g} to {now[-1]:g} ({len(leaves)} parameters)"
+
+    current, later = span(since), span(scenario.end)
+    if later != current:  # a ramp or an intervention moves it after `since`: say so, the lever overrides both
+        current = f"{current} on {since.isoformat()}, {later} by {scenario.end.isoformat()}"
     return _bounded(Lever(path, scale, since, leaves, *default, current), bounds)
 
 

@@ -357,8 +357,12 @@ def sweep_text(table: Any, result: Any, target_year: int) -> str:
     year = financial_year_label(target_year)
     rows = table[table["financial_year"] == year]
     labels = [lv.label for lv in result.levers]
+    profile = result.profile[list(result.years).index(target_year)]
+    against = "" if _nan(profile) else f", against the profile of £{profile:,.1f}m"
     lines = [f"{year}: median accumulated deficit and P(within profile) across the grid "
-             f"({result.replications} replications a point, {result.runs} runs)"]
+             f"({result.replications} replications a point, {result.runs} runs){against}"]
+    for lv in result.levers:
+        lines.append(f"  {lv.label}: from {lv.since.isoformat()}, after every intervention (now {lv.current})")
     head = "".join(f"{lab[-36:]:>38}" for lab in labels) + f"{'median £m':>12}{'P10-P90':>16}{'P(within)':>11}"
     lines.append(head)
     for _, r in rows.iterrows():
