@@ -77,6 +77,17 @@ def test_oat_ranks_and_measures_the_swings(monkeypatch, scenario, factors):
     assert (first["rank"], second["rank"]) == (1, 2)
     assert first["swing"] == pytest.approx(4.0) and second["swing"] == pytest.approx(2.0)
     assert first["at_nominal"] == pytest.approx(3.0)
+    import dataclasses
+
+    from svsim.outputs.sensitivity import indices_text
+
+    profile = np.full_like(result.profile, 100.0)  # a profile every run is within
+    k = list(result.years).index(result.target_year)
+    met = dataclasses.replace(result, profile=profile, indices=sensitivity.analyse(
+        "oat", factors, result.points, result.deficits, profile, k))
+    text = indices_text(met)
+    assert f"1. {X1}" in text and f"2. {X2}" in text  # the deficit's ranking
+    assert "100% at every point, so no parameter moves it over these ranges" in text
 
 
 def test_morris_mu_star_is_the_slope_of_a_linear_output(monkeypatch, scenario, factors):
