@@ -120,6 +120,39 @@ def test_new_plans_waiting_for_a_place_commit_the_place_their_wait_turns_into(ke
         pytest.approx(60 * ms / 80)
 
 
+def test_queue_plans_beyond_a_years_find_full_settings_full(kent):
+    """At 1 April 2023 400 assessments wait (p_issue 1); 2022-23 issued 100 plans, 50 mainstream, 30 SRP and 20
+    special (5-10). The first 100 of the queue's plans are priced at the year's placements; the other 300 name the
+    same mix (150 mainstream, 90 SRP, 60 special) but find what is left on 31 March: SRP has 40 free places (the
+    other 50 fall back to special), special is full, so 60 + 50 go to its fallback, independent. Priced at the
+    year's average instead, the 300 would cost 110 independent places less 50 SRP and 60 special places (about £3m)
+    less: a queue longer than a year's plans does not find the places a year's plans found."""
+    apr = D(2023, 4, 1)
+    held = np.zeros((len(SETTINGS), 5), dtype=np.int32)
+    held[SETTING_INDEX["special"], BAND_INDEX["age_11_15"]] = 6100  # placement.capacity.special
+    held[SETTING_INDEX["srp"], BAND_INDEX["age_11_15"]] = 1460  # placement.capacity.srp 1,500: 40 free
+    flows = {"assessments_completed": {D(2022, 10, 1): 100}, "plans_issued": {D(2022, 10, 1): 100}}
+    h = history_from_stays(START, END, base=held, levels={"assessment_queue": {apr: 400}}, flows=flows,
+                           new_placements=[(D(2022, 10, 1), "mainstream", "age_5_10", 50),
+                                           (D(2022, 10, 1), "srp", "age_5_10", 30),
+                                           (D(2022, 10, 1), "special", "age_5_10", 20)])
+    c = yearly_costs(kent, D(2023, 3, 31))[:, BAND_INDEX["age_5_10"]]
+    ms, srp, sp, ind = (c[SETTING_INDEX[k]] for k in ("mainstream", "srp", "special", "independent"))
+    w = waiting_by_year(h, kent, YEARS)[2022]
+    assert (w.queue_plans, w.year_plans) == (400, 100)
+    assert w.new_plan_cost_gbp == pytest.approx((50 * ms + 30 * srp + 20 * sp) / 100)
+    assert w.beyond_plan_cost_gbp == pytest.approx((150 * ms + 40 * srp + 110 * ind) / 300)
+    assert w.backlog_commitment_gbp_m == pytest.approx((100 * w.new_plan_cost_gbp + 300 * w.beyond_plan_cost_gbp)
+                                                       / 1e6)
+    # with room everywhere (nobody held) the queue's plans beyond the year's cost what the year's did
+    roomy = history_from_stays(START, END, levels={"assessment_queue": {apr: 400}}, flows=flows,
+                               new_placements=[(D(2022, 10, 1), "mainstream", "age_5_10", 50),
+                                               (D(2022, 10, 1), "srp", "age_5_10", 30),
+                                               (D(2022, 10, 1), "special", "age_5_10", 20)])
+    assert waiting_by_year(roomy, kent, YEARS)[2022].backlog_commitment_gbp_m == pytest.approx(
+        400 * w.new_plan_cost_gbp / 1e6)
+
+
 def test_children_waiting_for_a_place_commit_a_place(kent):
     """With fallback 'wait' for special, children waiting for a place at 31 March commit a special place each,
     costed at the plans' age mix in special on that day."""

@@ -24,7 +24,9 @@ Rules (also in docs/dynamics.md):
 - **Backlog commitment** (£m) = the full-year cost of the plans and places the queue at 31 March turns into, at the
   financial year's own conversion and placement rates:
 
-      requests x p_assess x p_issue x c_new + assessments x p_issue x c_new + waiting_for_place x c_place
+      min(Q, N) x c_new + max(Q - N, 0) x c_beyond + waiting_for_place x c_place,
+      Q = requests x p_assess x p_issue + assessments x p_issue (the plans the queue turns into),
+      N = the year's new plans,
 
   where p_assess = (decisions_to_assess + appeals_won) / (decisions_to_assess + refusals) and
   p_issue = plans_issued / assessments_completed over the financial year's flows; c_new = the mean yearly cost
@@ -33,7 +35,12 @@ Rules (also in docs/dynamics.md):
   priced at the place its wait turns into; c_place = the mean yearly cost of the place a wait turns into, for the
   settings children wait for (fallback 'wait' or a timed wait), weighted by their plans on 31 March. A wait for
   capped setting s turns into s for the year's share admitted (admitted_from_waiting / (admitted_from_waiting +
-  wait_expired); 1 when nobody's wait ended) and into s's fallback for the rest. The commitment is gross: the
+  wait_expired); 1 when nobody's wait ended) and into s's fallback for the rest. c_beyond prices the queue's
+  plans beyond the year's own number: they name settings in the year's mix (a waiting plan at the setting it
+  named) but find only the places left on 31 March: each capped setting's free places (capacity - plans held),
+  the rest its fallback (the engine's own rule for a full setting). Why: the places that free in a year served
+  the year's N plans; a queue longer than that, priced at the year's average, would put children in special
+  places that are not there (docs/dynamics.md, "What the commitment prices"). The commitment is gross: the
   waiting cost the same children already incur is not netted off.
 - `accumulated_deficit_incl_backlog_gbp_m` = accumulated deficit + backlog commitment: the deficit as it would
   stand if the queue's plans had been issued and run for a year. It is a measure for comparing policies (delay
@@ -81,6 +88,13 @@ class WaitingYear:
     new_plan_cost_gbp: float
     place_cost_gbp: float
     backlog_commitment_gbp_m: float
+    queue_plans: float = 0.0
+    """Plans the requests and assessments waiting at 31 March turn into (requests x p_assess x p_issue +
+    assessments x p_issue)."""
+    year_plans: float = 0.0
+    """New plans issued in the year: as many of the queue's plans are priced at the year's own placements."""
+    beyond_plan_cost_gbp: float = 0.0
+    """Mean yearly cost of a queue plan beyond the year's own number, placed where places are left at 31 March."""
 
     @property
     def children_waiting(self) -> float:
@@ -161,8 +175,11 @@ def waiting_by_year(history: History, scenario: Scenario, years: list[int]) -> d
         turns_into = _wait_turns_into(history, scenario, costs, months, year_end)
         c_new = _new_plan_cost(history, costs, turns_into, months)
         c_place = _place_cost(history, scenario, turns_into, year_end)
-        commitment = (at_end["decision"] * p_assess * p_issue + at_end["assessment"] * p_issue) * c_new \
-            + at_end["place"] * c_place
+        queue_plans = at_end["decision"] * p_assess * p_issue + at_end["assessment"] * p_issue
+        year_plans = float(np.asarray(history.new_placements, dtype=float)[months].sum()) if months else 0.0
+        beyond = max(queue_plans - year_plans, 0.0)
+        c_beyond = _beyond_a_year_cost(history, scenario, costs, months, year_end, beyond)
+        commitment = min(queue_plans, year_plans) * c_new + beyond * c_beyond + at_end["place"] * c_place
         out[fy] = WaitingYear(
             financial_year=fy,
             child_days=child_days,
@@ -174,6 +191,9 @@ def waiting_by_year(history: History, scenario: Scenario, years: list[int]) -> d
             p_issue=p_issue,
             new_plan_cost_gbp=c_new,
             place_cost_gbp=c_place,
+            queue_plans=queue_plans,
+            year_plans=year_plans,
+            beyond_plan_cost_gbp=c_beyond,
             backlog_commitment_gbp_m=commitment / 1e6,
         )
     return out
@@ -206,6 +226,36 @@ def _new_plan_cost(history: History, costs: np.ndarray, turns_into: np.ndarray, 
         neet = SETTINGS.index("neet_awaiting")
         total += float((waits * turns_into).sum()) - float((waits.sum(axis=0) * costs[neet]).sum())
     return _ratio(total, float(placed.sum()))
+
+
+def _beyond_a_year_cost(history: History, scenario: Scenario, costs: np.ndarray, months: list[int],
+                        year_end: dt.date, plans: float) -> float:
+    """Mean yearly cost of `plans` new plans beyond the year's own number: the year's mix of settings named (a
+    plan that waited for a full setting at the setting it named), placed in each capped setting's free places at
+    31 March and the rest at its fallback, capped settings taken in CAPPED_SETTINGS order (srp falls back to
+    special before special is placed). A 'wait' fallback keeps them at the setting they wait for."""
+    if not months or plans <= 0:
+        return 0.0
+    named = np.asarray(history.new_placements, dtype=float)[months].sum(axis=0)
+    if history.new_waits is not None:
+        waits = np.asarray(history.new_waits, dtype=float)[months].sum(axis=0)
+        named[SETTINGS.index("neet_awaiting")] -= waits.sum(axis=0)
+        named += waits
+    if named.sum() <= 0:
+        return 0.0
+    named *= plans / named.sum()
+    day = min(max(history.day_of(year_end), 0), history.days - 1)
+    held = history.occupancy[day].sum(axis=1)
+    for name in CAPPED_SETTINGS:
+        s = SETTINGS.index(name)
+        fallback = scenario.series(f"placement.fallback.{name}").at(year_end)
+        free = max(float(scenario.series(f"placement.capacity.{name}").at(year_end)) - float(held[s]), 0.0)
+        wanting = float(named[s].sum())
+        if fallback in SETTINGS and wanting > free:
+            over = named[s] * (1.0 - free / wanting)
+            named[s] -= over
+            named[SETTINGS.index(fallback)] += over
+    return float((named * costs).sum() / plans)
 
 
 def _place_cost(history: History, scenario: Scenario, costs: np.ndarray, year_end: dt.date) -> float:

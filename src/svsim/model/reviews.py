@@ -40,7 +40,7 @@ class Reviews(Part):
     next review draw); the reviews falling due on each day (`by_day`), the backlog in order (`due_queue` from
     `head`; People keeps who is in it and `reviews_overdue`), the day's unused capacity (`tokens`), and the
     review draws (`u_review[k][pid]`: stage "review", slot k = the child's k-th review, a column built on first
-    use).
+    use) and the backlog team's keys (`u_team[k][pid]`: stage "review_team", the same way).
     Offers: schedule (a plan's next review), start_census (the census plans' reviews), day (the DAILY callback).
     """
 
@@ -56,6 +56,7 @@ class Reviews(Part):
         self.quiet_cache: dict[tuple[int, int, int], tuple[tuple[list[float], list[float]], object]] = {}
         self.team_tokens = 0.0  # the backlog team's unused capacity carried into the next day (at most one)
         self.u_review: list[array] = []  # by the child's review number (0 = its first)
+        self.u_team: list[array] = []  # the backlog team's keys, as u_review
 
     def schedule(self, pid: int, due: float) -> None:
         """Child pid's next review is due at time `due`."""
@@ -231,28 +232,43 @@ class Reviews(Part):
         inp, rec = self.inp, self.rec
         tokens = self.team_tokens + inp.review_team_per_day[d]
         t = float(d)
+        n_q = len(due_q)
         head = self.head
-        want = int(tokens) if tokens != math.inf else len(due_q)
+        while head < n_q and not in_queue[due_q[head]]:
+            head += 1  # skip plans that ended while waiting
+        want = int(tokens) if tokens != math.inf else n_q
         ordinary = self.tokens + inp.review_capacity_per_day[d]  # what the ordinary team will do after it today
-        batch = want + (int(ordinary) if ordinary != math.inf else len(due_q))
-        overdue: list[int] = []  # the overdue reviews in today's batch, in order
-        seen = 0
+        batch = want + (int(ordinary) if ordinary != math.inf else n_q)
+        # the overdue reviews in today's batch, in order: the first `batch` still waiting, up to the first one that
+        # fell due today (not overdue: the backlog is in order of due date, by day)
+        overdue: list[int] = []
         i = head
-        while seen < batch and i < len(due_q):
-            pid = due_q[i]
-            i += 1
-            if not in_queue[pid]:
-                if not seen and i - 1 == head:
-                    head = i  # skip plans that ended while waiting
-                continue
-            if due_of[pid] > t - 1.0:  # fell due today, not overdue: the backlog is in order of due date (by day)
-                break
-            overdue.append(pid)
-            seen += 1
+        last_due = t - 1.0
+        while len(overdue) < batch and i < n_q:
+            chunk = [pid for pid in due_q[i:i + batch - len(overdue)] if in_queue[pid]]
+            i += batch - len(overdue)
+            for j, pid in enumerate(chunk):
+                if due_of[pid] > last_due:
+                    overdue.extend(chunk[:j])
+                    i = n_q  # stop
+                    break
+            else:
+                overdue.extend(chunk)
         if len(overdue) > want:
-            keys = self.draws.uniforms_at("review_team", overdue, [self.n_reviews[pid] for pid in overdue])
-            chosen = set(sorted(range(len(overdue)), key=keys.__getitem__)[:want])
-            todo = [pid for j, pid in enumerate(overdue) if j in chosen]
+            # the want lowest keys (ties: the first in the batch); the keys are the children's review_team uniforms for
+            # their next review, read from whole columns (the same numbers as draws.uniforms_at, model/rng.py)
+            n_reviews, cols = self.n_reviews, self.u_team
+            try:
+                keys = [cols[n_reviews[pid]][pid] for pid in overdue]
+            except IndexError:  # the first k-th review of anyone by the team: add the columns up to k
+                while len(cols) <= max(map(n_reviews.__getitem__, overdue)):
+                    cols.append(self.draws.uniforms("review_team", len(cols)))
+                keys = [cols[n_reviews[pid]][pid] for pid in overdue]
+            cut = sorted(keys)[want - 1]  # the want-th lowest key
+            todo = [pid for pid, key in zip(overdue, keys, strict=True) if key <= cut]
+            if len(todo) > want:  # a tie at the cut (never seen with 53-bit numbers): the first ones in the batch
+                chosen = sorted(sorted(range(len(overdue)), key=keys.__getitem__)[:want])
+                todo = [overdue[j] for j in chosen]
         else:
             todo = overdue
         self.head = head

@@ -45,7 +45,7 @@ from .rng import ChildDraws
 PARTS = ("pipeline", "placement", "reviews", "transitions")
 CONTEXT = frozenset(("inp", "cal", "rec", "draws", "people", "agenda", "at", "month_of", "year_of", *PARTS))
 """Part attributes that are the shared context (Part.__init__, Part.link): the resumed run's own."""
-CACHES = frozenset(("quiet_cache", "u_review"))
+CACHES = frozenset(("quiet_cache", "u_review", "u_team"))
 """Part attributes built lazily during a run from inputs or draws: the variant's (rebuilt as needed)."""
 CHAINS = {("pipeline", "arrival"): "arrival_t", ("transitions", "_move_in"): "move_in_t"}
 """Events that schedule their successor: (part, handler) -> the part's list of times indexed by the event's value."""
