@@ -78,6 +78,11 @@ def main() -> None:
         print(f"target N={TARGET_N} {'second order' if second else 'first and total'}: {pts:,} points, "
               f"{sims:,} simulations ({sims / pts:.0%})")
 
+    # 4. where each model factor first acts: a pair AB_i/A of Saltelli's design (they differ only in factor i) could
+    # share its simulation up to that day too (a second snapshot, inside the point's own run)
+    first_acts(scenario, factors, money, design=variants.Design(scenario, 0, factors=tuple(factors)),
+               post=counts[True][1])
+
     # 1. CPU time of one simulation (plain and resumed from the lead-in) and one pricing, one after another here
     print(f"\nCPU probe ({_load()}):")
     probe_points = sensitivity.design_points("sobol", factors, samples=2, second_order=True)[:probes + 1]
@@ -86,6 +91,9 @@ def main() -> None:
     c0 = time.process_time()
     snap = snapshot.take(compile_inputs(design.variant(probe_points[0])), 0, 0, day)
     take_s = time.process_time() - c0
+    c0 = time.process_time()
+    snapshot.take_and_run(compile_inputs(design.variant(probe_points[0])), 0, 0, day)
+    take_run_s = time.process_time() - c0  # what a worker's first point of a replication costs (it keeps the snapshot)
     sim_cpu, resume_cpu, price_cpu, lead_cpu = [], [], [], []
     for k, row in enumerate(probe_points):
         c0 = time.process_time()
@@ -115,10 +123,11 @@ def main() -> None:
           f"{len(sim_cpu)}); its lead-in (census to {draws_from(scenario)}, day {day}) {lead_s:.3f} s "
           f"({lead_s / sim_s:.0%}); resumed from the lead-in's snapshot {resume_s:.3f} s (min {min(resume_cpu):.3f}, "
           f"max {max(resume_cpu):.3f}; {resume_s / sim_s:.0%} of a plain run; the same numbers); taking the "
-          f"snapshot {take_s:.3f} s (once per replication and worker); building a point's variant and pricing it "
-          f"{price_s:.4f} s CPU; {_load()}")
+          f"snapshot alone {take_s:.3f} s, or {take_run_s:.3f} s with its own point simulated on the way (a worker's "
+          f"first point of each replication: {take_run_s - sim_s:+.3f} s on a plain run); building a point's variant "
+          f"and pricing it {price_s:.4f} s CPU; {_load()}")
     for second, (pts, sims) in counts.items():
-        cpu = sims * resume_s + pts * price_s + TARGET_CORES * take_s
+        cpu = (sims - TARGET_CORES) * resume_s + pts * price_s + TARGET_CORES * take_run_s
         budget = (TARGET_MIN * 60 * TARGET_CORES - pts * price_s) / sims
         print(f"  PROJECTED {'second order' if second else 'first+total'} from this CPU time on {TARGET_CORES} cores "
               f"with nothing else running: {cpu / TARGET_CORES / 60:.1f} min (without the lead-in's snapshot "
@@ -147,6 +156,62 @@ def main() -> None:
     top = result.indices[result.indices["output"] == "accumulated_deficit_gbp_m"].head(3)
     print("  largest total indices (N this small gives wide intervals):",
           ", ".join(f"{r.parameter} ST {r.ST:.2f}" for r in top.itertuples()))
+
+
+READ_ON_SEPTEMBER_1 = ("transfer_moves", "transfer_cease")
+"""Inputs the engine reads only at phase transfer (transitions.september): a change acts from the next 1 September."""
+
+
+def first_acts(scenario, factors, money, design, post) -> None:  # noqa: ANN001 - modules imported late
+    """Each non-money factor at its high end against all at nominal: the first day the compiled inputs differ
+    (model/snapshot.py's rule), moved to the next 1 September for the phase-transfer tables; and what sharing each
+    Saltelli pair (A, AB_i) and (B, BA_i) up to that day could save at most, against the target's simulations."""
+    import datetime as dt
+
+    from svsim.model.inputs import compile_inputs
+    from svsim.model.snapshot import _same
+
+    nominal = [f.nominal for f in factors]
+    base = compile_inputs(design.variant(nominal))
+    cal = base.cal
+    lead_in = cal.day_of(variants_draws_from(scenario))
+    saved = 0.0
+    print("\nWhere each model factor first acts (the lead-in ends on day "
+          f"{lead_in}, {cal.start + dt.timedelta(days=lead_in)}):")
+    for i, f in enumerate(factors):
+        if f.path in money:
+            continue
+        values = list(nominal)
+        values[i] = f.high
+        inp = compile_inputs(design.variant(values))
+        first = cal.n_days
+        for name, a in vars(base).items():
+            b = getattr(inp, name)
+            tables = list(a.values()) if isinstance(a, dict) else [a]
+            others = list(b.values()) if isinstance(b, dict) else [b]
+            for x, y in zip(tables, others, strict=True):
+                if (isinstance(x, list | tuple) or getattr(x, "ndim", 0) == 1) and len(x) >= cal.n_days:
+                    d = next((d for d in range(len(x)) if not _same(x[d], y[d])), None)
+                elif not _same(x, y):
+                    d = 0
+                else:
+                    d = None
+                if d is not None and name in READ_ON_SEPTEMBER_1:
+                    d = min((s for s in cal.september_days if s >= d), default=cal.n_days)
+                if d is not None:
+                    first = min(first, d)
+        extra = max(0, first - lead_in)
+        saved += 2 * extra / (cal.n_days - lead_in)  # AB_i and BA_i, per base sample, in after-lead-in runs
+        print(f"  {f.path}: from day {first} ({cal.start + dt.timedelta(days=first)}), {extra} days after the lead-in")
+    per_sample = post / TARGET_N
+    print(f"  at most {saved / per_sample:.1%} of the target's after-lead-in simulation days could be shared this way "
+          "(days, not CPU: each would cost a second snapshot)")
+
+
+def variants_draws_from(scenario):  # noqa: ANN001, ANN201
+    from svsim.experiment.uncertainty import draws_from
+
+    return draws_from(scenario)
 
 
 def read_factors(variants, scenario):  # noqa: ANN001, ANN201 - modules imported late

@@ -84,6 +84,8 @@ def test_compare_six_k_with_the_engine(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "ok" and manifest["replications"] == 3 and manifest["seed"] == 2
     assert manifest["attribution"]["kent-without-six-k-threshold"]["simulations"] == 0  # reuses the comparison
+    assert not [w for w in manifest["warnings"] if "implausible" in w]  # the real checks ran: silent on shipped
+    assert "implausible" not in result.output
     assert "Saving" in result.output and "95% interval" in result.output and "2027-28" in result.output
     assert "six-k-threshold" in result.output and "Results folder:" in result.output
     # one sign convention: a saving is BASE - OTHER (+ = lower deficit); dropping the £6k change raises the deficit
@@ -249,3 +251,50 @@ def test_compare_streams_its_replications_to_disk_and_writes_the_same_files(tmp_
                         ("headline", outputs_compare.headline_table(held))):
         assert (outcome.folder / f"{stem}.csv").read_text(encoding="utf-8") == rounded(table).to_csv(
             index=False, float_format=fmt), stem
+
+
+def test_an_implausible_replication_is_a_warning_in_terminal_and_manifest(tmp_path, fake_engine, monkeypatch):
+    """As in `svsim run`: the plausibility checks run on replication 0 of every scenario compared, and a finding
+    is printed and recorded naming the scenario, since it validated without a warning explaining it."""
+    from svsim.experiment import limits
+
+    monkeypatch.setattr(limits, "result_problems", lambda scenario, result: (
+        ["no request for an assessment in the last 12 months: demand is zero"]
+        if scenario.name == "kent-without-six-k-threshold" else []))
+    result = invoke(BASE, WITHOUT_SIX_K, "-n", "2", "--workers", "1", "--no-attribution", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    want = "implausible result (kent-without-six-k-threshold, replication 0): no request for an assessment"
+    assert f"warning: {want}" in result.output and "implausible result (kent-base" not in result.output
+    manifest = json.loads((only_folder(tmp_path) / "manifest.json").read_text(encoding="utf-8"))
+    assert [w for w in manifest["warnings"] if "implausible" in w] == [
+        "implausible result (kent-without-six-k-threshold, replication 0): no request for an assessment in the last "
+        "12 months: demand is zero"]
+
+
+def test_plausibility_warnings_run_the_real_checks_on_replication_zero():
+    """The real checks, not a stand-in: a replication 0 whose money is not a number is found; a scenario that
+    carries its own warnings is not checked (they explain it), nor are later replications."""
+    import dataclasses
+    import math
+
+    from svsim.experiment.compare import Comparison
+    from svsim.outputs.compare import plausibility_warnings
+    from svsim.scenario import load_scenario
+
+    base, other = load_scenario(BASE), load_scenario(WITHOUT_SIX_K)
+    good = [fake_result(s, 0, r) for s in (base, other) for r in range(2)]
+    broken = dataclasses.replace(good[2], money=tuple(dataclasses.replace(m, accumulated_deficit_gbp_m=math.nan)
+                                                      for m in good[2].money))
+    labels = ("kent-base", "other")
+    # the stand-ins' money does not add up as the engine's does: look only at what the broken replication adds
+    before = set(plausibility_warnings(Comparison(labels, (base, other), ((good[0], good[1]), (good[2], good[3])),
+                                                  0, ())))
+    results = ((good[0], good[1]), (broken, good[3]))
+    found = set(plausibility_warnings(Comparison(labels, (base, other), results, 0, ()))) - before
+    assert found and all(w.startswith("implausible result (other, replication 0): ") for w in found)
+    assert any("accumulated_deficit_gbp_m not a number" in w for w in found)
+    late = ((good[0], good[1]), (good[2], broken))  # only replication 0 is checked, as in `svsim run`
+    assert set(plausibility_warnings(Comparison(labels, (base, other), late, 0, ()))) == before
+    warned = dataclasses.replace(other, warnings=("a located warning",))
+    checked = plausibility_warnings(Comparison(labels, (base, warned), results, 0, ()))
+    assert not [w for w in checked if "(other," in w]

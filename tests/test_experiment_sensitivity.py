@@ -77,6 +77,17 @@ def test_oat_ranks_and_measures_the_swings(monkeypatch, scenario, factors):
     assert (first["rank"], second["rank"]) == (1, 2)
     assert first["swing"] == pytest.approx(4.0) and second["swing"] == pytest.approx(2.0)
     assert first["at_nominal"] == pytest.approx(3.0)
+    import dataclasses
+
+    from svsim.outputs.sensitivity import indices_text
+
+    profile = np.full_like(result.profile, 100.0)  # a profile every run is within
+    k = list(result.years).index(result.target_year)
+    met = dataclasses.replace(result, profile=profile, indices=sensitivity.analyse(
+        "oat", factors, result.points, result.deficits, profile, k))
+    text = indices_text(met)
+    assert f"1. {X1}" in text and f"2. {X2}" in text  # the deficit's ranking
+    assert "100% at every point, so no parameter moves it over these ranges" in text
 
 
 def test_morris_mu_star_is_the_slope_of_a_linear_output(monkeypatch, scenario, factors):
@@ -177,3 +188,32 @@ parameters:
     brute = variants.by_point([variants.evaluate(design, item) for item in variants.items(points, 1)], 8, 1)
     assert np.array_equal(shared, brute)
     assert not np.array_equal(shared[0], shared[2])  # AB2 (A with another special cost) is priced differently
+
+
+def test_money_only_detection_is_complete_the_engine_reads_every_other_number(kent_variant):
+    """Points that differ only in money-only values share a simulation because the engine never reads `costs.`,
+    `income.` or `deficit.` parameters (attribution.MONEY_PREFIXES). Recorded on Kent's base: compile_inputs (the
+    engine's only reader of a scenario) reads none of them, and every number it does not read is one of those or a
+    report setting, so no other factor or lever could share a simulation by being unread."""
+    from svsim.experiment.attribution import MONEY_PREFIXES
+    from svsim.model.inputs import compile_inputs
+
+    kent = kent_variant()
+    reads: set[str] = set()
+
+    class Recording:
+        def series(self, path):  # noqa: ANN001, ANN202
+            reads.add(path)
+            return kent.series(path)
+
+        def __getattr__(self, name):  # noqa: ANN001, ANN204
+            return getattr(kent, name)
+
+    compile_inputs(Recording())
+    assert reads and not [p for p in reads if p.startswith(MONEY_PREFIXES)]
+    numbers = [p for p, s in kent.params.items() if any(isinstance(v, int | float) and not isinstance(v, bool)
+                                                        for v in s.values)]
+    unread = {p for p in numbers if p not in reads and not p.startswith(MONEY_PREFIXES)}
+    assert unread <= {"rag.amber_tolerance", "rag.kpi_amber_tolerance"}, unread
+    money = [p for p in numbers if p.startswith(MONEY_PREFIXES)]
+    assert len(money) > 20  # the rule is about many parameters, all of them unread

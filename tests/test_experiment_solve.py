@@ -98,7 +98,10 @@ def test_cli_answers_and_writes_a_folder(monkeypatch, kent, tmp_path):
     assert json.loads((folder / "manifest.json").read_text())["answer"]["value"] == pytest.approx(0.4, abs=1e-3)
     for args, message in ((["--lever", "decision.nothing"], "no parameter"),
                           (["--lever", REFUSAL, "--range", "0:2"], "outside its valid range"),
-                          (["--lever", "intervention:nope"], "no intervention named 'nope'")):
+                          (["--lever", "intervention:nope"], "no intervention named 'nope'"),
+                          (["--lever", "decision.refusal"], "did you mean decision.refusal_probability"),
+                          (["--lever", "demand"], "name one, e.g. demand.request_rate_per_10k_0_18"),
+                          (["--lever", "assessment"], "parameters of different kinds")):
         bad = CliRunner().invoke(cli.main, ["solve", str(BASE), *args, "--target-year", "2027-28", "-q"])
         assert bad.exit_code == 2 and message in bad.output, bad.output
 
@@ -115,3 +118,29 @@ def test_on_a_rough_response_the_answer_still_meets_the_target(monkeypatch, kent
     assert at.quantile_gbp_m <= PROFILE_2027
     assert result.ci_low <= result.value <= result.ci_high
     assert abs(result.value - 0.4) < 0.02
+
+
+def test_every_value_resumes_from_the_shared_lead_in_with_the_same_answer(kent_variant):
+    """The real engine on Kent at a tenth of its size, the profile set between the two ends so the search
+    brackets: with the lead-in shared (two workers, kept from value to value) the trials and the answer are the
+    same numbers as simulating every value whole in one process."""
+    import dataclasses
+
+    small = kent_variant(small=True)
+    lever = variants.parse_lever(small, REFUSAL)
+    ends = [variants.run_points(variants.Design(small, 4, levers=(lever,)), [[v]], 2, workers=1)[0, :, -1]
+            for v in (0.0, 1.0)]
+    profile = dict(small.targets.sv_profile_gbp_m)
+    profile[2027] = float(np.median(ends[0]) + np.median(ends[1])) / 2
+    small = dataclasses.replace(small, targets=dataclasses.replace(small.targets, sv_profile_gbp_m=profile))
+    whole = solve(small, lever, target_year=2027, replications=2, seed=4, workers=1, lead_in=False, tolerance=0.05)
+    shared = solve(small, lever, target_year=2027, replications=2, seed=4, workers=2, tolerance=0.05)
+    assert whole.status == "found" and len(whole.trials) >= 4
+    assert [(t.value, t.deficits) for t in shared.trials] == [(t.value, t.deficits) for t in whole.trials]
+    assert (shared.value, shared.ci_low, shared.ci_high) == (whole.value, whole.ci_low, whole.ci_high)
+    before = dict(variants.LEAD_IN_STATS)
+    again = solve(small, lever, target_year=2027, replications=2, seed=4, workers=1, tolerance=0.05)  # here, to count
+    assert again.value == whole.value
+    assert variants.LEAD_IN_STATS["taken"] - before["taken"] == 2  # one a replication, for the whole search
+    assert variants.LEAD_IN_STATS["resumed"] - before["resumed"] == 2 * (len(whole.trials) - 1)
+    assert not variants._LEAD_INS  # dropped after the study

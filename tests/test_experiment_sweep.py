@@ -67,6 +67,8 @@ def test_cli_writes_the_csv_and_heatmaps(monkeypatch, tmp_path):
         {p.name for p in folder.iterdir()}
     table = pd.read_csv(folder / "sweep.csv")
     assert sorted(table[REFUSAL].unique()) == pytest.approx([0.2, 0.4, 0.6])
+    assert "against the profile of £140.0m" in run.output  # what the P(within) column is measured against
+    assert f"{REFUSAL}: from 2023-04-01, after every intervention (now 0.288667 on 2023-04-01, 0.33 by" in run.output
     bad = CliRunner().invoke(cli.main, ["sweep", str(BASE), "--vary", f"{REFUSAL}=0.5:1.5:0.5", "-q"])
     assert bad.exit_code == 2 and "outside its valid range" in bad.output
 
@@ -100,3 +102,17 @@ def test_heatmap_labels_are_readable_on_every_cell():
     assert label_cells(ax, image, np.array([[1.0]]), "{:.0f}")[0].get_color() == "white"
     assert contrast_ratio(dark, (0, 0, 0)) < 4.5  # black on it, as before, was not readable
     plt.close(fig)
+
+
+def test_grid_points_resume_from_the_shared_lead_in_with_the_same_numbers(kent_variant):
+    """The real engine on Kent at a tenth of its size: a grid whose points resume from each replication's lead-in
+    gives exactly the numbers of simulating every point whole."""
+    small = kent_variant(small=True)
+    varies = [parse_vary(f"{REFUSAL}=0.2:0.6:0.4"), parse_vary("assessment.officers_fte=6:10:4")]
+    before = dict(variants.LEAD_IN_STATS)
+    shared = run_sweep(small, varies, replications=2, seed=1, workers=1)
+    assert variants.LEAD_IN_STATS["taken"] - before["taken"] == 2
+    assert variants.LEAD_IN_STATS["resumed"] - before["resumed"] == 2 * 3
+    whole = run_sweep(small, varies, replications=2, seed=1, workers=1, lead_in=False)
+    assert np.array_equal(shared.deficits, whole.deficits)
+    assert np.ptp(shared.deficits[:, :, -1]) > 0  # the levers do move the deficit

@@ -75,6 +75,17 @@ def test_a_resumed_run_with_other_future_inputs_is_a_plain_run_of_them(snap, sma
     assert resumed.flows["requests"].sum() != simulate(snap[0], seed=3, replication=1).flows["requests"].sum()
 
 
+def test_taking_a_snapshot_on_the_way_gives_the_plain_run_and_the_same_snapshot(snap, small, factors):
+    """take_and_run: the run that keeps the snapshot carries on to the end and gives `simulate`'s History (the
+    reserved rows change no outcome), and its snapshot resumes other inputs exactly as `take`'s does."""
+    nominal, s = snap
+    again, history = snapshot.take_and_run(compile_inputs(nominal), 3, 1, s.day)
+    assert_same_history(history, simulate(nominal, seed=3, replication=1))
+    assert again.move_in_first == s.move_in_first
+    variant = variants.with_factor_values(small, factors, [f.high for f in factors])
+    assert_same_history(snapshot.resume(again, compile_inputs(variant)), simulate(variant, seed=3, replication=1))
+
+
 def test_inputs_that_differ_before_the_snapshot_day_are_refused(snap, kent_variant):
     _, s = snap
     earlier = kent_variant("assessment.officers_fte=9", small=True)  # from the census date, not from April 2023
@@ -86,14 +97,14 @@ def test_inputs_that_differ_before_the_snapshot_day_are_refused(snap, kent_varia
 
 def test_sensitivity_points_give_the_same_numbers_with_and_without_the_lead_in(small, factors):
     rng = np.random.default_rng(5)
-    points = np.array([[rng.uniform(f.low, f.high) for f in factors] for _ in range(2)])
-    points[1, 0] = 1.6  # requests x1.6 from April 2023: more rows than the snapshot reserves, simulated whole
+    points = np.array([[rng.uniform(f.low, f.high) for f in factors] for _ in range(3)])
+    points[2, 0] = 1.6  # requests x1.6 from April 2023: more rows than the snapshot reserves, simulated whole
     plain = variants.Design(small, 2, factors=tuple(factors))
     shared = variants.with_lead_in(plain)
     assert shared.lead_in and not plain.lead_in
     before = dict(variants.LEAD_IN_STATS)
     with_lead_in = variants.run_points(shared, points, 2, workers=1)  # here, to count
-    assert variants.LEAD_IN_STATS["taken"] - before["taken"] == 2  # one snapshot a replication
+    assert variants.LEAD_IN_STATS["taken"] - before["taken"] == 2  # one snapshot a replication, on its first point
     assert variants.LEAD_IN_STATS["resumed"] - before["resumed"] == 2
     assert variants.LEAD_IN_STATS["simulated"] - before["simulated"] == 2
     assert np.array_equal(with_lead_in, variants.run_points(plain, points, 2, workers=1))

@@ -45,6 +45,23 @@ def test_a_group_name_sets_every_parameter_in_it_and_warns_about_the_interventio
     assert "closed financial year" in text and "2022-23" in text
 
 
+def test_the_closed_year_warning_suggests_a_form_that_works():
+    """The suggested --set acts from the first open day: a date typed too early is replaced, not doubled, and a
+    rebalance stays after the date; the suggestion itself is accepted without that warning."""
+    from svsim.scenario.overrides import _dated
+
+    assert _dated(f"{REQUESTS}*=1.1", dt.date(2023, 4, 1)) == f"{REQUESTS}*=1.1@2023-04-01"
+    assert _dated(f"{REQUESTS}*=1.1@2022-06-01", dt.date(2023, 4, 1)) == f"{REQUESTS}*=1.1@2023-04-01"
+    mix = "placement.new_plan_mix.age_5_10.mainstream=0.5 rebalance: special"
+    assert _dated(mix, dt.date(2023, 4, 1)) == "placement.new_plan_mix.age_5_10.mainstream=0.5@2023-04-01 " \
+        "rebalance: special"
+    s = load_scenario(BASE, [f"{REQUESTS}*=1.1@2022-06-01"])
+    text = " ".join(map(str, s.warnings))
+    assert f"give the date it starts: --set '{REQUESTS}*=1.1@2023-04-01'" in text
+    assert not [w for w in load_scenario(BASE, [f"{REQUESTS}*=1.1@2023-04-01"]).warnings
+                if "closed financial year" in str(w)]
+
+
 def test_scaling_and_shifting_act_on_every_dated_value(base):
     s = load_scenario(BASE, [f"{REQUESTS}*=1.1", "assessment.officers_fte+=10", "placement.capacity.special*=2"])
     before, after = base.base_params[REQUESTS], s.base_params[REQUESTS]

@@ -139,6 +139,8 @@ def compare(base_file: Path, other_files: Sequence[Path], replications: int, see
         bar.finish()
         _fail("compare", exc)
     bar.finish()
+    for w in outcome.warnings:  # an implausible replication (also in the manifest)
+        click.echo(f"warning: {w}", err=True)
     click.echo(differences_text(outcome.tables["differences"], labels[0], replications, titles))
     for label, result in outcome.attributions.items():
         click.echo("")

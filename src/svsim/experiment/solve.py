@@ -26,7 +26,7 @@ import numpy as np
 
 from ..model.rng import generator
 from ..scenario import Scenario
-from .variants import Design, Lever, run_points
+from .variants import Design, Lever, end_study, run_points, study_pool, with_lead_in
 
 BOOTSTRAP = 1000
 
@@ -76,14 +76,31 @@ def solve(
     seed: int = 0, tolerance: float | None = None, max_trials: int = 40, workers: int | None = None,
     executor: str = "local", scheduler: str | None = None,
     on_trial: Callable[[Trial, int], None] | None = None, progress: Callable[[int, int], None] | None = None,
+    lead_in: bool = True,
 ) -> SolveResult:
     """Find the lever value meeting the target (see the module docstring). `tolerance` on the value defaults to
-    1/1000 of the range; `on_trial(trial, number)` is called after each value is run."""
-    from scipy.optimize import brentq
-
+    1/1000 of the range; `on_trial(trial, number)` is called after each value is run. Every value tried runs on
+    the same workers; with `lead_in` each replication's simulation up to where the lever acts is kept by the
+    worker that ran it and later values resume from it (model/snapshot.py: the same numbers)."""
     if not 0 < probability < 1:
         raise ValueError("the probability must be between 0 and 1 (exclusive)")
     design = Design(scenario, seed, levers=(lever,))
+    if lead_in:
+        design = with_lead_in(design)
+    try:
+        with study_pool(design, workers=workers, executor=executor, scheduler=scheduler) as pool:
+            return _solve(design, lever, target_year=target_year, probability=probability,
+                          replications=replications, seed=seed, tolerance=tolerance, max_trials=max_trials,
+                          on_trial=on_trial, progress=progress, pool=pool)
+    finally:
+        end_study()
+
+
+def _solve(design: Design, lever: Lever, *, target_year: int, probability: float, replications: int, seed: int,
+           tolerance: float | None, max_trials: int, on_trial: Callable[[Trial, int], None] | None,
+           progress: Callable[[int, int], None] | None, pool: Any) -> SolveResult:
+    from scipy.optimize import brentq
+
     years = design.years
     if target_year not in years:
         raise ValueError(f"the target year must be one the scenario reports ({years[0]} to {years[-1]})")
@@ -95,8 +112,7 @@ def solve(
 
     def run(value: float) -> Trial:
         if value not in trials:
-            deficits = run_points(design, [[value]], replications, workers=workers, executor=executor,
-                                  scheduler=scheduler, progress=progress)[0, :, k]
+            deficits = run_points(design, [[value]], replications, progress=progress, pool=pool)[0, :, k]
             trial = Trial(value, float(np.quantile(deficits, probability)), float(np.median(deficits)),
                           float((deficits <= profile).mean()), tuple(float(d) for d in deficits))
             trials[value] = trial

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario import Scenario
-from .variants import Design, Lever, parse_lever, run_points
+from .variants import Design, Lever, parse_lever, run_points, with_lead_in
 
 MAX_POINTS = 400
 
@@ -82,12 +82,16 @@ def levers_for(scenario: Scenario, varies: Sequence[Vary]) -> tuple[Lever, ...]:
 
 def run_sweep(scenario: Scenario, varies: Sequence[Vary], *, replications: int = 20, seed: int = 0,
               workers: int | None = None, executor: str = "local", scheduler: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> SweepResult:
+              progress: Callable[[int, int], None] | None = None, lead_in: bool = True) -> SweepResult:
+    """Every grid point on replications 0..n-1; with `lead_in` each replication's simulation up to where the
+    levers act is run once per worker and the grid's points resume from it (model/snapshot.py: the same numbers)."""
     if not 1 <= len(varies) <= 2:
         raise ValueError("a sweep varies one or two levers")
     levers = levers_for(scenario, varies)
     points = np.array(list(itertools.product(*(v.values for v in varies))), dtype=float)
     design = Design(scenario, seed, levers=levers)
+    if lead_in:
+        design = with_lead_in(design)
     deficits = run_points(design, points, replications, workers=workers, executor=executor, scheduler=scheduler,
                           progress=progress)
     return SweepResult(levers, points, deficits, tuple(design.years), design.profile, replications, seed)

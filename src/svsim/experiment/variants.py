@@ -248,18 +248,37 @@ def parse_lever(scenario: Scenario, path: str, *, scale: bool = False,
         return _bounded(Lever(path, scale, iv.start, tuple(c.path for c in iv.changes), *default, current), bounds)
     leaves = tuple(_matching(path, list(scenario.specs)))
     if not leaves:
-        raise ValueError(f"no parameter '{path}' (see svsim params; a group name or * for one key is allowed)")
+        import difflib
+
+        names = {".".join(p.split(".")[:k]) for p in scenario.specs for k in range(1, p.count(".") + 2)}
+        near = difflib.get_close_matches(path, sorted(names), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        raise ValueError(f"no parameter '{path}' (see svsim params; a group name or * for one key is allowed){hint}")
     kinds = {scenario.specs[p].kind for p in leaves}
     if not kinds <= NUMERIC_KINDS or not all(scenario.specs[p].dated for p in leaves):
-        raise ValueError(f"'{path}' is not a number that may change over time")
+        if len(leaves) == 1:
+            raise ValueError(f"'{path}' is not a number that may change over time")
+        fixed = [p for p in leaves if scenario.specs[p].kind not in NUMERIC_KINDS or not scenario.specs[p].dated]
+        numbers = [p for p in leaves if p not in fixed]
+        raise ValueError(f"'{path}' holds {len(leaves)} parameters, and {', '.join(fixed[:3])}"
+                         f"{' ...' if len(fixed) > 3 else ''} {'is' if len(fixed) == 1 else 'are'} not a number that "
+                         f"may change over time: name one{', e.g. ' + numbers[0] if numbers else ''}")
+    if len(kinds) > 1 and not scale:
+        raise ValueError(f"'{path}' holds {len(leaves)} parameters of different kinds ({', '.join(sorted(kinds))}): "
+                         f"one value cannot suit them all; name one, e.g. {leaves[0]} (or scale them all: --scale)")
     values = [float(v) for p in leaves for v in scenario.params[p].values if not math.isinf(float(v))]
     top = max(values, default=1.0)
     if kinds <= {PROBABILITY}:
         default = (0.0, 1.0 / top if top > 0 else 1.0) if scale else (0.0, 1.0)
     else:
         default = (0.0, 3.0) if scale else (0.0, 3 * top if top > 0 else 1.0)
-    now = sorted({f"{float(scenario.params[p].at(since)):g}" for p in leaves})
-    current = f"{now[0]}" if len(now) == 1 else f"{now[0]} to {now[-1]} ({len(leaves)} parameters)"
+    def span(day: dt.date) -> str:
+        now = sorted({float(scenario.params[p].at(day)) for p in leaves})
+        return f"{now[0]:g}" if len(now) == 1 else f"{now[0]:g} to {now[-1]:g} ({len(leaves)} parameters)"
+
+    current, later = span(since), span(scenario.end)
+    if later != current:  # a ramp or an intervention moves it after `since`: say so, the lever overrides both
+        current = f"{current} on {since.isoformat()}, {later} by {scenario.end.isoformat()}"
     return _bounded(Lever(path, scale, since, leaves, *default, current), bounds)
 
 
@@ -324,7 +343,9 @@ class Design:
     levers: tuple[Lever, ...] = ()
     lead_in: str = ""
     """Non-empty (a name unique to the study): every point of a replication resumes from one simulation of the
-    lead-in up to where the factors act (`with_lead_in`; model/snapshot.py). The numbers are the same."""
+    lead-in up to where the factors or levers act (`with_lead_in`; model/snapshot.py). The numbers are the same."""
+    lead_in_until: dt.date | None = None
+    """The lead-in's last day + 1: the first day any factor, lever or uncertainty draw may act (`lead_in_day`)."""
 
     def variant(self, values: Sequence[float]) -> Scenario:
         if self.factors:
@@ -365,23 +386,38 @@ _ENGINE_DEFICITS = accumulated_deficits
 """The engine's own; a test's substitute for `accumulated_deficits` is called as it is (no lead-in)."""
 
 
+def lead_in_day(design: Design) -> dt.date:
+    """The first day on which the design's points may differ: factors and the scenario's own uncertainty act from
+    `draws_from` (the day after horizon.last_observed), levers from their `since` (the first open financial year,
+    or an intervention's start). Up to that day every point of a replication is the same simulation."""
+    return min([draws_from(design.scenario), *(lever.since for lever in design.levers)])
+
+
 def with_lead_in(design: Design) -> Design:
-    """The design with the shared lead-in on (a factors study whose factors act after the census date)."""
-    if not design.factors or draws_from(design.scenario) <= design.scenario.census_date:
+    """The design with the shared lead-in on (sensitivity, solve and sweep), when its points act after the census
+    date: each replication's simulation up to `lead_in_day` is kept and every point resumes from it."""
+    day = lead_in_day(design)
+    if not (design.factors or design.levers) or day <= design.scenario.census_date:
         return design
-    return dataclasses.replace(design, lead_in=uuid.uuid4().hex)
+    return dataclasses.replace(design, lead_in=uuid.uuid4().hex, lead_in_until=day)
 
 
 _LEAD_INS: dict[tuple[str, int], Any] = {}
 """This process's lead-in snapshots of the current study, by (Design.lead_in, replication)."""
+MAX_LEAD_INS = 24
+"""Snapshots a process keeps for one study (about 35 MB each on Kent's base: under 1 GB a worker). A replication
+beyond them is simulated whole (the same numbers), not swapped in for another: replications come round in turn,
+so evicting would throw each snapshot away before its next use."""
 LEAD_IN_STATS = {"taken": 0, "resumed": 0, "simulated": 0}
-"""This process's counts (benchmarks print them): snapshots taken, runs resumed, runs simulated whole."""
+"""This process's counts (benchmarks and tests read them): snapshots taken (each with its own point simulated on
+the way), runs resumed, runs simulated whole."""
 
 
 def simulate_point(design: Design, scenario: Scenario, replication: int) -> Any:
     """The History of one point's scenario on `replication`: resumed from the replication's lead-in snapshot when
     the design has one (model/snapshot.py: the same History), else simulated whole (also when the point's inputs
-    act before the snapshot's day: SnapshotError)."""
+    act before the snapshot's day: SnapshotError). The first point of a replication in a process is simulated
+    whole, keeping the snapshot on the way (`snapshot.take_and_run`)."""
     from ..model import simulate
 
     if not design.lead_in:
@@ -396,9 +432,13 @@ def simulate_point(design: Design, scenario: Scenario, replication: int) -> Any:
     if snap is None:
         if any(k[0] != design.lead_in for k in _LEAD_INS):  # one study's snapshots at a time
             _LEAD_INS.clear()
-        day = Calendar(scenario.census_date, scenario.end).day_of(draws_from(scenario))
-        snap = _LEAD_INS[key] = snapshot.take(inp, design.seed, replication, day)
+        if len(_LEAD_INS) >= MAX_LEAD_INS:
+            LEAD_IN_STATS["simulated"] += 1
+            return simulate(scenario, seed=design.seed, replication=replication)
+        day = Calendar(scenario.census_date, scenario.end).day_of(design.lead_in_until or draws_from(scenario))
+        _LEAD_INS[key], history = snapshot.take_and_run(inp, design.seed, replication, day)
         LEAD_IN_STATS["taken"] += 1
+        return history
     try:
         history = snapshot.resume(snap, inp)
         LEAD_IN_STATS["resumed"] += 1
@@ -483,41 +523,55 @@ def map_tasks(fn: Callable[[Any, Any], Any], payload: Any, items: Sequence[Any],
                preload=["svsim.experiment.variants", "svsim.model"])
 
 
+def study_pool(design: Design, *, workers: int | None = None, executor: str = "local",
+               scheduler: str | None = None) -> Any:
+    """Workers for several batches of one design (executors.TaskPool running `evaluate_shared`): `solve` runs each
+    trial on the same workers, so they start once and keep their lead-in snapshots from trial to trial. Use it as a
+    context manager (`with study_pool(...) as pool:`) and pass it to `run_points`; `end_study` after it."""
+    from .executors import TaskPool
+
+    return TaskPool(evaluate_shared, design, workers=workers, executor=executor, scheduler=scheduler,
+                    preload=["svsim.experiment.variants", "svsim.model"])
+
+
+def end_study() -> None:
+    """Drop this process's lead-in snapshots (a serial study keeps them here; workers' go with their process)."""
+    _LEAD_INS.clear()
+
+
 def run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], replications_n: int, *,
                workers: int | None = None, executor: str = "local", scheduler: str | None = None,
-               progress: Progress | None = None) -> np.ndarray:
+               progress: Progress | None = None, pool: Any = None) -> np.ndarray:
     """[point, replication, year] accumulated deficits for every point of a design on common random numbers.
     Points differing only in money-only values share a simulation (`simulation_groups`); `progress` counts runs
-    (points x replications) as their simulations finish."""
+    (points x replications) as their simulations finish. `pool` (from `study_pool`, for the same design) runs them
+    on workers kept from earlier batches; without it the workers start and stop here."""
+    if pool is not None:
+        return _run_points(design, points, replications_n, pool=pool, progress=progress)
     try:
-        return _run_points(design, points, replications_n, workers=workers, executor=executor, scheduler=scheduler,
-                           progress=progress)
+        with study_pool(design, workers=workers, executor=executor, scheduler=scheduler) as own:
+            return _run_points(design, points, replications_n, pool=own, progress=progress)
     finally:
         if design.lead_in:  # this process's snapshots (workers=1 runs here) are not needed after the study
-            _LEAD_INS.clear()
+            end_study()
 
 
 def _run_points(design: Design, points: np.ndarray | Sequence[Sequence[float]], replications_n: int, *,
-                workers: int | None, executor: str, scheduler: str | None, progress: Progress | None) -> np.ndarray:
+                pool: Any, progress: Progress | None) -> np.ndarray:
     groups = simulation_groups(design, points, replications_n)
-    if len(groups) == len(points) * replications_n:
-        results = map_tasks(evaluate, design, items(points, replications_n), workers=workers, executor=executor,
-                            scheduler=scheduler, progress=progress)
-        return by_point(results, len(points), replications_n)
     rows = [tuple(float(x) for x in row) for row in points]
     todo = [(r, tuple(rows[k] for k in g)) for r, g in groups]
     done_runs = np.cumsum([0] + [len(g) for _, g in groups])
     runs = int(done_runs[-1])
     counted = None if progress is None else (lambda done, total: progress(int(done_runs[done]), runs))
-    values = map_tasks(evaluate_shared, design, todo, workers=workers, executor=executor, scheduler=scheduler,
-                       progress=counted)
+    values = pool.map(todo, counted)
     out = np.full((len(rows), replications_n, len(design.years)), np.nan)
     for (r, g), value in zip(groups, values, strict=True):
         out[list(g), r] = value
     return out
 
 
-__all__ = ["Design", "Factor", "Lever", "accumulated_deficits", "evaluate", "evaluate_shared",
-           "factors_from_uncertainty", "map_tasks", "open_from", "parse_lever", "price_on_history",
-           "read_parameters_file", "run_points", "simulate_point", "simulation_groups", "with_factor_values",
-           "with_lead_in", "with_lever_value"]
+__all__ = ["Design", "Factor", "Lever", "accumulated_deficits", "end_study", "evaluate", "evaluate_shared",
+           "factors_from_uncertainty", "lead_in_day", "map_tasks", "open_from", "parse_lever", "price_on_history",
+           "read_parameters_file", "run_points", "simulate_point", "simulation_groups", "study_pool",
+           "with_factor_values", "with_lead_in", "with_lever_value"]

@@ -84,6 +84,23 @@ class Snapshot:
 
 def take(inp: Inputs, seed: int, replication: int, day: int, record_events: bool = False) -> Snapshot:
     """Run `inp` to the start of `day` (0 < day < the run's days) and keep its state."""
+    return _taken(inp, seed, replication, day, record_events)[0]
+
+
+def take_and_run(inp: Inputs, seed: int, replication: int, day: int,
+                 record_events: bool = False) -> tuple[Snapshot, History]:
+    """`take`, and the History of `inp` itself from the same run carried on to the end: a variant that needs a
+    snapshot and is simulated anyway pays only for keeping the state (about a tenth of a run less than `take`
+    then `resume`). The History is `simulate`'s (the reserved rows change no outcome: module notes; tested)."""
+    snap, run = _taken(inp, seed, replication, day, record_events)
+    run.run_days(day, run.cal.n_days)
+    history = run.finish()
+    history.seed, history.replication = snap.seed, snap.replication
+    return snap, history
+
+
+def _taken(inp: Inputs, seed: int, replication: int, day: int, record_events: bool) -> tuple[Snapshot, Run]:
+    """The snapshot at `day` and the run it was taken from, stopped there."""
     n_days = inp.cal.n_days
     if not 0 < day < n_days:
         raise ValueError(f"a snapshot's day must be within the run (1 to {n_days - 1}), got {day}")
@@ -99,7 +116,7 @@ def take(inp: Inputs, seed: int, replication: int, day: int, record_events: bool
     run.setup()
     run.run_days(0, day)
     at_day = pickle.dumps(_capture(run), protocol=pickle.HIGHEST_PROTOCOL)
-    return Snapshot(day, int(seed), int(replication), record_events, spare, inp, at_setup, at_day)
+    return Snapshot(day, int(seed), int(replication), record_events, spare, inp, at_setup, at_day), run
 
 
 def resume(snapshot: Snapshot, inp: Inputs) -> History:
@@ -247,4 +264,4 @@ def _merge_into(run: Run, base: dict, ours: dict, theirs: dict, day: int) -> Non
     agenda.now = ours["now"]
 
 
-__all__ = ["Snapshot", "SnapshotError", "check_inputs", "resume", "take"]
+__all__ = ["Snapshot", "SnapshotError", "check_inputs", "resume", "take", "take_and_run"]

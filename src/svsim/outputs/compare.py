@@ -69,6 +69,9 @@ class CompareOutcome:
     """OTHER label -> its attribution (only for pairs that differ by named interventions)."""
     not_attributed: dict[str, str] = field(default_factory=dict)
     """OTHER label -> why no attribution was done."""
+    warnings: tuple[str, ...] = ()
+    """What the comparison found that the reader must know (an implausible replication); also in the manifest's
+    `warnings`, after the scenarios' own."""
 
 
 # ---- tables -------------------------------------------------------------------------------------------------------
@@ -406,6 +409,8 @@ def _compare_and_write(run: RunFolder, store: ReplicationStore, base: Scenario, 
                                 notify=notify or (lambda line: print(f"svsim: {line}", file=sys.stderr, flush=True)),
                                 retried=retried)
     run.manifest["retried_replications"] = retried
+    found = plausibility_warnings(comparison)
+    run.manifest["warnings"] = [*run.manifest.get("warnings", []), *found]
     run.manifest["replication_runtimes_s"] = {
         lb: [round(t, 3) for t in m.runtimes_s] for lb, m in zip(labels, comparison.measured, strict=True)}
     from .run import assumptions_table
@@ -471,7 +476,20 @@ def _compare_and_write(run: RunFolder, store: ReplicationStore, base: Scenario, 
         from .present import write_presentation
 
         write_presentation(run.path, manifest=run.manifest)
-    return CompareOutcome(run.path, comparison, tables, attributions, not_attributed)
+    return CompareOutcome(run.path, comparison, tables, attributions, not_attributed, tuple(found))
+
+
+def plausibility_warnings(comparison: Comparison) -> list[str]:
+    """The plausibility checks (experiment.limits.result_problems) on replication 0 of every scenario compared that
+    validated without a warning, as `svsim run` does: each finding a sentence naming the scenario."""
+    from ..experiment.limits import result_problems
+
+    out = []
+    for label, scenario, results in zip(comparison.labels, comparison.scenarios, comparison.results, strict=True):
+        if scenario.warnings or not results:  # its own warnings already explain what may look wrong
+            continue
+        out.extend(f"implausible result ({label}, replication 0): {p}" for p in result_problems(scenario, results[0]))
+    return out
 
 
 def attribution_estimate_s(plan: AttributionPlan, comparison: Comparison, replications: int,

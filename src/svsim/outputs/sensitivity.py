@@ -131,28 +131,46 @@ def sensitivity_charts(folder: Path, result: SensitivityResult, title: str) -> l
     return written
 
 
+def _all_the_same(result: SensitivityResult) -> bool:
+    """Whether every replication of every point is on the same side of the profile in the target year (P(within
+    profile) is then 0% or 100% everywhere and its table says nothing)."""
+    import numpy as np
+
+    k = list(result.years).index(result.target_year)
+    within = result.deficits[:, :, k] <= result.profile[k]
+    return bool(np.all(within) or not np.any(within))
+
+
 def indices_text(result: SensitivityResult) -> str:
     """The indices as a short terminal table (the deficit output first)."""
     table = result.indices
     year = financial_year_label(result.target_year)
     lines = []
+    width = max(48, *(len(p) for p in table["parameter"]))
     for output in table["output"].unique():
         rows = table[table["output"] == output]
         what = f"accumulated deficit {year} (£m)" if output == "accumulated_deficit_gbp_m" else \
             f"P(within profile) {year}"
+        if output == "p_within_profile" and _all_the_same(result):
+            share = result.deficits[:, :, list(result.years).index(result.target_year)]
+            p = float((share <= result.profile[list(result.years).index(result.target_year)]).mean())
+            lines.append(f"{result.method.upper()}: {what}: {p:.0%} at every point, so no parameter moves it over "
+                         "these ranges")
+            lines.append("")
+            continue
         lines.append(f"{result.method.upper()}: {what}")
         for _, r in rows.iterrows():
             if result.method == "oat":
                 ci = (f"  (95% CI {r['swing_ci_low']:+.1f} to {r['swing_ci_high']:+.1f})"
                       if "swing_ci_low" in r and not _nan(r["swing_ci_low"]) else "")
                 fmt = ".1f" if output == "accumulated_deficit_gbp_m" else ".2f"
-                lines.append(f"  {r['rank']:>2}. {r['parameter']:<48} low {r['at_low']:{fmt}}  high "
+                lines.append(f"  {r['rank']:>2}. {r['parameter']:<{width}} low {r['at_low']:{fmt}}  high "
                              f"{r['at_high']:{fmt}}  swing {r['swing']:+{fmt}}{ci}")
             elif result.method == "morris":
-                lines.append(f"  {r['rank']:>2}. {r['parameter']:<48} mu* {r['mu_star']:.3g} "
+                lines.append(f"  {r['rank']:>2}. {r['parameter']:<{width}} mu* {r['mu_star']:.3g} "
                              f"(±{r['mu_star_ci_half_width']:.2g})  sigma {r['sigma']:.3g}")
             else:
-                lines.append(f"  {r['rank']:>2}. {r['parameter']:<48} S1 {r['S1']:.2f} [{r['S1_ci_low']:.2f}, "
+                lines.append(f"  {r['rank']:>2}. {r['parameter']:<{width}} S1 {r['S1']:.2f} [{r['S1_ci_low']:.2f}, "
                              f"{r['S1_ci_high']:.2f}]  ST {r['ST']:.2f} [{r['ST_ci_low']:.2f}, "
                              f"{r['ST_ci_high']:.2f}]")
         lines.append("")
@@ -357,8 +375,12 @@ def sweep_text(table: Any, result: Any, target_year: int) -> str:
     year = financial_year_label(target_year)
     rows = table[table["financial_year"] == year]
     labels = [lv.label for lv in result.levers]
+    profile = result.profile[list(result.years).index(target_year)]
+    against = "" if _nan(profile) else f", against the profile of £{profile:,.1f}m"
     lines = [f"{year}: median accumulated deficit and P(within profile) across the grid "
-             f"({result.replications} replications a point, {result.runs} runs)"]
+             f"({result.replications} replications a point, {result.runs} runs){against}"]
+    for lv in result.levers:
+        lines.append(f"  {lv.label}: from {lv.since.isoformat()}, after every intervention (now {lv.current})")
     head = "".join(f"{lab[-36:]:>38}" for lab in labels) + f"{'median £m':>12}{'P10-P90':>16}{'P(within)':>11}"
     lines.append(head)
     for _, r in rows.iterrows():

@@ -40,6 +40,17 @@ SOURCE = "--set"
 ARITHMETIC = ("*=", "+=")
 
 
+def _dated(text: str, since: dt.date) -> str:
+    """An override as typed, made to act from `since`: its own `@DATE` replaced, or one added before any
+    ` rebalance: KEY`."""
+    import re
+
+    if "@" in text:
+        return re.sub(r"@[^\s]+", f"@{since.isoformat()}", text, count=1)
+    head, sep, tail = text.partition(" rebalance:")
+    return f"{head.rstrip()}@{since.isoformat()}{' ' + sep.strip() + tail if sep else ''}"
+
+
 @dataclass(frozen=True)
 class Override:
     text: str
@@ -400,8 +411,8 @@ def override_warnings(overrides: Sequence[Override], before: Mapping[str, Series
                 known = _schema_leaves()
                 fixed = any(leaf in known and not known[leaf].dated for leaf in changed)
                 how = ("it is fixed at the start, so it cannot change only later" if fixed else
-                       f"to change only the future, add the date it starts: --set "
-                       f"'{text}@{closed_end + dt.timedelta(days=1)}'")
+                       f"to change only the future, {'give' if '@' in text else 'add'} the date it starts: --set "
+                       f"'{_dated(text, closed_end + dt.timedelta(days=1))}'")
                 warnings.append((text,
                     f"changes values in force up to {year}, a closed financial year (its outturn is "
                     f"observed to {as_at.isoformat()}): the forecast no longer reproduces it; {how}."))
