@@ -102,14 +102,14 @@ def test_sen_recruitment_shows_its_deferred_cost(runs):
     headline's 'saving': the queue it leaves behind carries the deferred cost (issue 10's example: at most half).
 
     The arithmetic (docs/dynamics.md, "What the commitment prices"): the headline difference is the plan-years not
-    held while the extra queue built up (about 2,780 child-years from April 2023, x p_issue x the marginal cost of
+    held while the extra queue built up (about 2,610 child-years from April 2023, x p_issue x the marginal cost of
     a plan, independent for a child needing special once special schools are full); the commitment is one year of
-    the final extra queue (about 1,480 children) at the same marginal cost, since a queue longer than a year's plans
-    finds the special places full. So the ratio is about 1 - 1,480 / 2,780 = 0.47, set by how long the queue took
-    to build, not by a price. Measured: 0.47 on 16 pairs (bootstrap 95% interval 0.44-0.50), so the issue's half
-    holds; groups of 4 pairs run 0.42-0.51 (5%-95%), so 0.5 on these 4 would be a knife-edge. The limit 0.55 keeps
-    a margin on both sides: the commitment priced at the year's average placements (one year of the queue at ~£14k
-    a plan) gave 0.61-0.69 in every group of 4."""
+    the final extra queue (about 1,420 children) at the same marginal cost, since a queue longer than a year's plans
+    finds the special places full. So the ratio is about 1 - 1,420 / 2,610 = 0.46, set by how long the queue took
+    to build, not by a price (tools/deferred_cost.py prints these figures). Measured: 0.47 on 16 pairs (bootstrap
+    95% interval 0.44-0.50), so the issue's half holds; groups of 4 pairs run 0.42-0.51 (5%-95%), so 0.5 on these 4
+    would be a knife-edge. The limit 0.55 keeps a margin on both sides: the commitment priced at the year's average
+    placements (one year of the queue at ~£14k a plan) gave 0.61-0.69 in every group of 4."""
     headline, incl = saving(runs, "sen-recruitment", ACC), saving(runs, "sen-recruitment", INCL)
     assert headline < -10.0, f"removing recruitment should lower the headline; got {headline:+.1f}"
     assert incl / headline <= 0.55, (
